@@ -1,0 +1,28 @@
+"""tether: stop a rover's motors whenever the client that drives them goes away."""
+
+from tether.errors import (
+    ConfigError,
+    ConnectionLost,
+    HardwareError,
+    InvalidCommand,
+    ManagerClosed,
+    SessionExpired,
+    TetherError,
+    TooManySessions,
+    UnknownResource,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "ConnectionLost",
+    "HardwareError",
+    "InvalidCommand",
+    "ManagerClosed",
+    "SessionExpired",
+    "TetherError",
+    "TooManySessions",
+    "UnknownResource",
+    "__version__",
+]
