@@ -1,4 +1,4 @@
-"""`tether demo` measures a real stop; it is not a canned printout."""
+"""`tether demo` measures a real stop on the simulated rover; it is not a canned printout."""
 
 from __future__ import annotations
 
@@ -10,16 +10,21 @@ from tether.cli import main
 from tether.demo import run_demo
 
 
-def test_demo_stops_motor_soon_after_deadline_and_at_once_on_end() -> None:
+def test_demo_stops_rover_soon_after_deadline_and_at_once_on_end() -> None:
     lines: list[str] = []
-    result = run_demo(window=0.1, drive_time=0.2, say=lines.append)
+    result = run_demo(window=0.1, drive_time=0.4, say=lines.append)
     assert 0 <= result.lapse_delay < 0.05
     assert result.stopped_at > result.last_heartbeat
+    assert result.speed_at_deadline_mm_s > 100
+    assert 0 < result.travelled_after_deadline_mm < 20
     assert 0 <= result.end_delay < 0.05
-    assert result.reported_delay is not None and result.reported_delay >= 0
-    printed = re.search(r"motor stopped ([\d.]+) ms after the session's deadline", "\n".join(lines))
+    text = "\n".join(lines)
+    printed = re.search(r"every wheel at duty 0 ([\d.]+) ms after the session's deadline", text)
     assert printed is not None
     assert abs(float(printed.group(1)) - result.lapse_delay * 1000) < 0.006
+    rolled = re.search(r"rolled ([\d.]+) mm after the deadline", text)
+    assert rolled is not None
+    assert abs(float(rolled.group(1)) - result.travelled_after_deadline_mm) < 0.06
 
 
 def test_demo_rejects_a_bad_window_with_exit_code_2() -> None:
@@ -28,7 +33,7 @@ def test_demo_rejects_a_bad_window_with_exit_code_2() -> None:
 
 def test_console_script_runs_the_demo() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "tether.cli", "demo", "--window", "0.1", "--drive-time", "0.2"],
+        [sys.executable, "-m", "tether.cli", "demo", "--window", "0.1", "--drive-time", "0.3"],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stderr

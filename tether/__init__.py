@@ -10,6 +10,7 @@ from tether.errors import (
     TetherError,
     TooManySessions,
     UnknownResource,
+    Unsupported,
 )
 
 __version__ = "0.1.0"
@@ -24,5 +25,6 @@ __all__ = [
     "TetherError",
     "TooManySessions",
     "UnknownResource",
+    "Unsupported",
     "__version__",
 ]

@@ -16,10 +16,12 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tether {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log session events")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="drive a fake motor, drop the session, time the stop")
+    demo = commands.add_parser(
+        "demo", help="drive the simulated rover, drop the session, time the stop"
+    )
     demo.add_argument("--window", type=float, default=0.25, help="heartbeat window in seconds")
     demo.add_argument(
-        "--drive-time", type=float, default=0.6, help="seconds of heartbeating before going silent"
+        "--drive-time", type=float, default=1.0, help="seconds of heartbeating before going silent"
     )
     return parser
 

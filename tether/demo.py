@@ -1,90 +1,100 @@
-"""`tether demo`: drive a fake motor under a session, let the session lapse, measure the stop."""
+"""`tether demo`: drive the simulated rover under a session, let the session lapse, measure it."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tether.fakes import FakeMotor
-from tether.session import SessionManager, StopEvent, safety_monitor, to_context
+from tether.drivers.resource import Resource
+from tether.fakes.sim import SimRover, build_sim_rover
+from tether.session import SessionManager, safety_monitor, to_context
 
 
 @dataclass(frozen=True)
 class DemoResult:
-    """What the demo measured, in seconds on the monotonic clock."""
+    """What the demo measured (seconds and mm, on the monotonic clock)."""
 
     window: float
     last_heartbeat: float
     deadline: float
     stopped_at: float
-    reported_delay: float | None
+    travelled_after_deadline_mm: float
+    speed_at_deadline_mm_s: float
     end_called: float
     end_stopped_at: float
 
     @property
     def lapse_delay(self) -> float:
-        """Deadline to power 0 when the client just went silent."""
+        """Deadline to every wheel's duty at 0, when the client just went silent."""
         return self.stopped_at - self.deadline
 
     @property
     def end_delay(self) -> float:
-        """end() call to power 0 when the client said goodbye."""
+        """end() call to every wheel's duty at 0, when the client said goodbye."""
         return self.end_stopped_at - self.end_called
 
 
+def _wait_all_stopped(sim: SimRover, timeout: float) -> float:
+    until = time.monotonic() + timeout
+    while time.monotonic() < until:
+        stopped = sim.all_stopped_at()
+        if stopped is not None:
+            return stopped
+        time.sleep(0.001)
+    raise RuntimeError(f"the rover still had duty {sim.duties()} after {timeout:.1f} s")
+
+
 def run_demo(
-    window: float = 0.25, drive_time: float = 0.6, say: Callable[[str], None] = print
+    window: float = 0.25, drive_time: float = 1.0, say: Callable[[str], None] = print
 ) -> DemoResult:
-    """Run both scenarios (silent client, explicit end) and report what was measured."""
-    reports: list[StopEvent] = []
-    stopped = threading.Event()
-
-    def on_stop(event: StopEvent) -> None:
-        reports.append(event)
-        stopped.set()
-
-    with SessionManager(heartbeat_window=window) as manager:
-        manager.add_listener(on_stop)
-        motor = FakeMotor("left")
-        session = manager.start(owner="demo")
-        say(f"session {session.id} started, heartbeat window {window * 1000:.0f} ms")
-        with to_context(session):
-            safety_monitor(motor)
-            motor.set_power(0.5)
-        say(f"motor {motor.name!r} safety-monitored and driven at power {motor.power:+.2f}")
-        beats = 0
-        until = time.monotonic() + drive_time
-        while time.monotonic() < until:
-            time.sleep(window / 5)
-            session.heartbeat()
-            beats += 1
-        last_beat = time.monotonic()
-        deadline = session.deadline
-        say(f"{beats} heartbeats sent; now silent (as if the client crashed)")
-        if not stopped.wait(10 * window + 1):
-            raise RuntimeError("the motor was not stopped within 10 windows: tether is broken")
-        stopped_at = motor.stopped_at()
-        if stopped_at is None:
-            raise RuntimeError("a stop was reported but the motor still has power")
-        delay = reports[0].delay
-        say(
-            f"motor stopped {(stopped_at - deadline) * 1000:.2f} ms after the session's deadline "
-            f"({(stopped_at - last_beat) * 1000:.1f} ms after the last heartbeat)"
-        )
-        again = manager.start(owner="demo")
-        with to_context(again):
-            safety_monitor(motor)
-            motor.set_power(-0.3)
-        end_called = time.monotonic()
-        manager.end(again.id)
-        end_stopped = motor.stopped_at()
-        if end_stopped is None:
-            raise RuntimeError("end() returned but the motor still has power")
-        end_ms = (end_stopped - end_called) * 1000
-        say(
-            f"second session ended explicitly: motor stopped {end_ms:.3f} ms after end() "
-            f"(waiting for the window would take {window * 1000:.0f} ms)"
-        )
-    return DemoResult(window, last_beat, deadline, stopped_at, delay, end_called, end_stopped)
+    """Drive, go silent, measure the stop; then drive again and end the session explicitly."""
+    sim = build_sim_rover()
+    resources: dict[str, Resource] = {"base": sim.base, **sim.motors}
+    try:
+        with SessionManager(resources.get, heartbeat_window=window) as manager:
+            session = manager.start(owner="demo")
+            say(
+                f"simulated rover: DifferentialBase 'base' on GpioMotors {sorted(sim.motors)} "
+                f"(L298N, fake pins); session {session.id[:8]}, window {window * 1000:.0f} ms"
+            )
+            with to_context(session):
+                safety_monitor(sim.base)
+                sim.base.set_power(0.6, 0.0)
+            until = time.monotonic() + drive_time
+            while time.monotonic() < until:
+                time.sleep(window / 5)
+                session.heartbeat()
+            last_beat, deadline = time.monotonic(), session.deadline
+            state = sim.rover.state()
+            say(
+                f"driving at power 0.6: {state.x_mm:.0f} mm covered, {state.speed_mm_s:.0f} mm/s; "
+                "heartbeats stop now (as if the client crashed)"
+            )
+            stopped_at = _wait_all_stopped(sim, 10 * window + 1)
+            time.sleep(0.3)
+            after = sim.rover.travelled(since=deadline)
+            speed = sim.rover.state_at(deadline).speed_mm_s
+            lapse_ms = (stopped_at - deadline) * 1000
+            say(
+                f"every wheel at duty 0 {lapse_ms:.2f} ms after the session's "
+                f"deadline; the rover rolled {after:.1f} mm after the deadline "
+                f"(it was doing {speed:.0f} mm/s)"
+            )
+            again = manager.start(owner="demo")
+            with to_context(again):
+                safety_monitor(sim.base)
+                sim.base.set_power(-0.4, 0.2)
+            end_called = time.monotonic()
+            manager.end(again.id)
+            end_stopped = _wait_all_stopped(sim, 1.0)
+            end_ms = (end_stopped - end_called) * 1000
+            say(
+                f"second session ended explicitly: duty 0 {end_ms:.3f} ms"
+                f" after end() (waiting for the window instead: {window * 1000:.0f} ms)"
+            )
+    finally:
+        sim.close()
+    return DemoResult(
+        window, last_beat, deadline, stopped_at, after, speed, end_called, end_stopped
+    )

@@ -41,3 +41,7 @@ class HardwareError(TetherError, OSError):
 
 class ConnectionLost(TetherError, ConnectionError):
     """The connection to the tether daemon broke; reconnect explicitly."""
+
+
+class Unsupported(TetherError, NotImplementedError):
+    """The resource cannot do that (no encoder for position, no max_rpm for velocity, ...)."""

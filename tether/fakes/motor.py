@@ -1,78 +1,81 @@
-"""A fake motor that records every power change on a clock, for tests and the demo."""
+"""A fake Motor that records its duty on a clock and can be told to fail, for tests."""
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tether.errors import InvalidCommand
+from tether.drivers.motor import Motor
 
 
 @dataclass(frozen=True, slots=True)
 class PowerSample:
-    """The motor's power from `time` on."""
+    """The motor's signed duty from `time` on."""
 
     time: float
     power: float
 
 
-class FakeMotor:
-    """A Resource whose power history can be asserted: 'duty reached 0 at t'."""
+class FakeMotor(Motor):
+    """A Motor with no hardware: every duty change is recorded, and faults can be injected.
 
-    def __init__(self, name: str, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.name = name
+    Set ``write_error`` to make the next writes raise it, ``stop_error`` to make stops raise it,
+    or ``stop_gate`` to make stop() block until the event is set.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        invert: bool = False,
+        max_power: float = 1.0,
+        min_power: float = 0.0,
+        max_rpm: float | None = None,
+    ) -> None:
+        super().__init__(
+            name, invert=invert, max_power=max_power, min_power=min_power, max_rpm=max_rpm
+        )
         self.clock = clock
         self.history: list[PowerSample] = [PowerSample(clock(), 0.0)]
         self.stop_calls = 0
-        self.closed = False
-        self._lock = threading.Lock()
+        self.write_error: Exception | None = None
+        self.stop_error: Exception | None = None
+        self.stop_gate: threading.Event | None = None
 
     @property
     def power(self) -> float:
-        """The power applied now."""
+        """The duty at the motor now (after max_power and invert)."""
         return self.history[-1].power
 
-    def set_power(self, power: float) -> None:
-        """Apply power in [-1, 1]; anything else raises InvalidCommand and changes nothing."""
-        if isinstance(power, bool) or not isinstance(power, int | float) or not (
-            math.isfinite(power) and -1.0 <= power <= 1.0
-        ):
-            raise InvalidCommand(
-                f"motor {self.name!r} set_power power={power!r}: expected a number in [-1, 1]"
-            )
-        with self._lock:
-            if self.closed:
-                raise InvalidCommand(f"motor {self.name!r} is closed")
-            self._record(float(power))
-
-    def stop(self) -> None:
-        """Cut power; idempotent."""
-        with self._lock:
-            self.stop_calls += 1
-            if self.history[-1].power != 0.0:
-                self._record(0.0)
-
-    def is_moving(self) -> bool:
-        """True while power is non-zero."""
-        return self.power != 0.0
-
-    def is_powered(self) -> tuple[bool, float]:
-        """Whether power is applied, and how much."""
-        power = self.power
-        return power != 0.0, power
-
     def stopped_at(self) -> float | None:
-        """When power last went to 0 (None if it is not 0 now)."""
+        """When the duty last went to 0 (None if it is not 0 now)."""
         last = self.history[-1]
         return last.time if last.power == 0.0 else None
 
-    def close(self) -> None:
-        """Stop, then refuse further commands; idempotent."""
-        self.stop()
-        self.closed = True
+    def stop(self) -> None:
+        """Count the call, honour an injected fault, then stop as any Motor does."""
+        self.stop_calls += 1
+        gate = self.stop_gate
+        if gate is not None:
+            gate.wait()
+        if self.stop_error is not None:
+            raise self.stop_error
+        super().stop()
 
-    def _record(self, power: float) -> None:
-        self.history.append(PowerSample(self.clock(), power))
+    def _write_duty(self, duty: float) -> None:
+        if self.write_error is not None:
+            raise self.write_error
+        self._record(duty)
+
+    def _stop_hw(self) -> None:
+        if self.history[-1].power != 0.0:
+            self._record(0.0)
+
+    def _release(self) -> None:
+        """Nothing to release."""
+
+    def _record(self, duty: float) -> None:
+        self.history.append(PowerSample(self.clock(), duty))

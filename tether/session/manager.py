@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import heapq
 import hmac
 import itertools
@@ -356,7 +357,7 @@ class SessionManager:
         if not jobs:
             return
         for job in jobs:
-            self._pool.submit(lambda job=job: self._run(job))  # type: ignore[misc]
+            self._pool.submit(functools.partial(self._run, job))
         if self._watchdog is not None:
             due = time.monotonic() + self.stop_timeout
             with self._lock:

@@ -1,0 +1,306 @@
+"""Mobile bases: the Base class (validation, timed moves) and the differential base over motors."""
+
+from __future__ import annotations
+
+import math
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tether.drivers.motion import MotionSlot
+from tether.drivers.motor import Motor, log
+from tether.drivers.ramp import PowerRamp
+from tether.drivers.validate import check_finite, check_number, check_option
+from tether.errors import HardwareError, InvalidCommand, TetherError, Unsupported
+
+
+@dataclass(frozen=True, slots=True)
+class BaseProperties:
+    """Geometry a client may ask for (Viam's GetProperties)."""
+
+    width_meters: float
+    turning_radius_meters: float
+    wheel_circumference_meters: float
+
+
+class Base(ABC):
+    """A mobile base: +linear drives forward, +angular turns left; subclasses move the wheels."""
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise InvalidCommand(f"base name={name!r}: expected a non-empty string")
+        self.name = name
+        self._lock = threading.RLock()
+        self._motion = MotionSlot()
+        self._closed = False
+
+    def set_power(self, linear: float, angular: float) -> None:
+        """Drive at linear and angular power, each in [-1, 1]; cancels a timed move."""
+        where = f"base {self.name!r} set_power"
+        lin = check_number(linear, f"{where} linear", -1.0, 1.0)
+        ang = check_number(angular, f"{where} angular", -1.0, 1.0)
+        with self._lock:
+            self._check_open()
+            self._motion.cancel()
+            self._drive_power(lin, ang)
+
+    def set_velocity(self, mm_per_s: float, deg_per_s: float) -> None:
+        """Drive at a linear (mm/s) and angular (deg/s, +left) velocity; cancels a timed move."""
+        where = f"base {self.name!r} set_velocity"
+        max_speed, max_spin = self._velocity_limits(where)
+        speed = check_number(mm_per_s, f"{where} mm_per_s", -max_speed, max_speed)
+        spin = check_number(deg_per_s, f"{where} deg_per_s", -max_spin, max_spin)
+        with self._lock:
+            self._check_open()
+            self._motion.cancel()
+            self._drive_velocity(speed, spin)
+
+    def move_straight(self, distance_mm: float, mm_per_s: float) -> bool:
+        """Drive distance_mm (negative: backwards) at mm_per_s, then stop; False if cut short."""
+        where = f"base {self.name!r} move_straight"
+        max_speed, _ = self._velocity_limits(where)
+        distance = check_finite(distance_mm, f"{where} distance_mm")
+        speed = check_number(mm_per_s, f"{where} mm_per_s", -max_speed, max_speed)
+        if speed == 0:
+            raise InvalidCommand(f"{where} mm_per_s=0: expected a nonzero speed")
+        if distance == 0:
+            return True
+        velocity = math.copysign(abs(speed), distance * speed)
+        return self._timed(abs(distance / speed), velocity, 0.0)
+
+    def spin(self, angle_deg: float, deg_per_s: float) -> bool:
+        """Turn in place by angle_deg (+left) at deg_per_s, then stop; False if cut short."""
+        where = f"base {self.name!r} spin"
+        _, max_spin = self._velocity_limits(where)
+        angle = check_finite(angle_deg, f"{where} angle_deg")
+        rate = check_number(deg_per_s, f"{where} deg_per_s", -max_spin, max_spin)
+        if rate == 0:
+            raise InvalidCommand(f"{where} deg_per_s=0: expected a nonzero rate")
+        if angle == 0:
+            return True
+        return self._timed(abs(angle / rate), 0.0, math.copysign(abs(rate), angle * rate))
+
+    def stop(self) -> None:
+        """Stop every wheel now, ending any timed move; idempotent."""
+        with self._lock:
+            self._motion.cancel()
+            if not self._closed:
+                self._stop_hw()
+
+    def close(self) -> None:
+        """Stop, then release what the base itself holds; idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._motion.cancel()
+            try:
+                self._stop_hw()
+            finally:
+                self._closed = True
+        self._release()
+
+    @property
+    def closed(self) -> bool:
+        """True after close()."""
+        return self._closed
+
+    def __enter__(self) -> Base:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _timed(self, seconds: float, speed: float, spin: float) -> bool:
+        with self._lock:
+            self._check_open()
+            motion = self._motion.begin()
+            self._drive_velocity(speed, spin)
+        completed = False
+        try:
+            completed = motion.wait(seconds)
+        finally:
+            with self._lock:
+                if self._motion.current is motion:
+                    self._motion.current = None
+                    if not self._closed:
+                        self._stop_hw()
+        return completed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InvalidCommand(f"base {self.name!r} is closed")
+
+    @abstractmethod
+    def is_moving(self) -> bool:
+        """True while any wheel is powered."""
+
+    @abstractmethod
+    def properties(self) -> BaseProperties:
+        """The base's geometry."""
+
+    @abstractmethod
+    def _velocity_limits(self, where: str) -> tuple[float, float]:
+        """(max mm/s, max deg/s), or Unsupported if the base cannot do velocity."""
+
+    @abstractmethod
+    def _drive_power(self, linear: float, angular: float) -> None:
+        """Apply validated powers (lock held)."""
+
+    @abstractmethod
+    def _drive_velocity(self, mm_per_s: float, deg_per_s: float) -> None:
+        """Apply a validated velocity (lock held)."""
+
+    @abstractmethod
+    def _stop_hw(self) -> None:
+        """Stop every wheel immediately (lock held)."""
+
+    def _release(self) -> None:  # noqa: B027 - optional hook, most bases hold nothing
+        """Release anything the base holds besides its motors."""
+
+
+def _normalized(left: float, right: float) -> tuple[float, float]:
+    """Scale both wheels down together so neither exceeds 1, keeping the arc's curvature."""
+    scale = max(1.0, abs(left), abs(right))
+    return (max(-1.0, min(1.0, left / scale)), max(-1.0, min(1.0, right / scale)))
+
+
+class DifferentialBase(Base):
+    """Wheeled or skid-steer base: a list of motors per side, all on a side driven alike.
+
+    Mixing: left = linear - angular, right = linear + angular, scaled down together when either
+    exceeds 1. Velocity commands need ``max_rpm`` (given, or the smallest of the motors'), from
+    which the top speed is ``max_rpm * wheel_circumference_mm / 60``. ``max_acceleration``
+    (power per second) ramps commands; stop() is always immediate. Closing the base stops it
+    but leaves the motors open (they are resources of their own).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        left: Sequence[Motor],
+        right: Sequence[Motor],
+        *,
+        width_mm: float,
+        wheel_circumference_mm: float,
+        max_rpm: float | None = None,
+        max_acceleration: float | None = None,
+    ) -> None:
+        super().__init__(name)
+        where = f"base {name!r}"
+        if not left or not right:
+            raise InvalidCommand(f"{where}: expected at least one motor on each side")
+        self.left = list(left)
+        self.right = list(right)
+        self.width_mm = check_option(width_mm, f"{where} width_mm", 1.0, 1e5)
+        self.wheel_circumference_mm = check_option(
+            wheel_circumference_mm, f"{where} wheel_circumference_mm", 1.0, 1e5
+        )
+        rpms = [m.max_rpm for m in self.motors]
+        if max_rpm is not None:
+            self.max_rpm: float | None = check_option(max_rpm, f"{where} max_rpm", 1e-3, 1e6)
+        else:
+            known = [r for r in rpms if r is not None]
+            self.max_rpm = min(known) if len(known) == len(rpms) else None
+        self._ramp: PowerRamp | None = None
+        if max_acceleration is not None:
+            rate = check_option(max_acceleration, f"{where} max_acceleration", 0.01, 1000.0)
+            self._ramp = PowerRamp(self._write_wheels, rate, self._lock, on_error=self._ramp_failed)
+        sides = [(m, True) for m in self.left], [(m, False) for m in self.right]
+        self._order = [m for pair in zip(*sides, strict=False) for m in pair]
+        self._order += [m for m in (*sides[0], *sides[1]) if m not in self._order]
+
+    @property
+    def motors(self) -> list[Motor]:
+        """Every motor, left side first."""
+        return [*self.left, *self.right]
+
+    @property
+    def max_speed_mm_s(self) -> float | None:
+        """Top linear speed, from max_rpm and the wheel circumference."""
+        return None if self.max_rpm is None else self.max_rpm * self.wheel_circumference_mm / 60
+
+    def wheel_powers(self) -> tuple[float, float]:
+        """The (left, right) power last applied (mid-ramp when ramping)."""
+        if self._ramp is not None:
+            return self._ramp.current
+        return self.left[0].is_powered()[1], self.right[0].is_powered()[1]
+
+    def is_moving(self) -> bool:
+        """True while any motor is powered."""
+        return any(m.is_moving() for m in self.motors)
+
+    def properties(self) -> BaseProperties:
+        """Width, turning radius (0: turns in place) and wheel circumference, in meters."""
+        return BaseProperties(self.width_mm / 1000, 0.0, self.wheel_circumference_mm / 1000)
+
+    def _velocity_limits(self, where: str) -> tuple[float, float]:
+        top = self.max_speed_mm_s
+        if top is None:
+            raise Unsupported(f"{where}: needs max_rpm (on the base or every motor)")
+        return top, math.degrees(top / (self.width_mm / 2))
+
+    def _drive_power(self, linear: float, angular: float) -> None:
+        self._set_wheels(*_normalized(linear - angular, linear + angular))
+
+    def _drive_velocity(self, mm_per_s: float, deg_per_s: float) -> None:
+        top, _ = self._velocity_limits(f"base {self.name!r}")
+        half_track = math.radians(deg_per_s) * self.width_mm / 2
+        self._set_wheels(*_normalized((mm_per_s - half_track) / top, (mm_per_s + half_track) / top))
+
+    def _set_wheels(self, left: float, right: float) -> None:
+        if self._ramp is not None:
+            self._ramp.set_target(left, right)
+        else:
+            self._write_wheels(left, right)
+
+    def _write_wheels(self, left: float, right: float) -> None:
+        for motor, on_left in self._order:
+            try:
+                motor.set_power(left if on_left else right)
+            except Exception as exc:
+                self._stop_after_failure(motor, exc)
+
+    def _stop_after_failure(self, motor: Motor, exc: Exception) -> None:
+        try:
+            self._stop_hw()
+        except TetherError:
+            log.exception("base %r: stop after a failed write also failed", self.name)
+        raise HardwareError(
+            f"base {self.name!r}: motor {motor.name!r} failed ({exc}); base stopped"
+        ) from exc
+
+    def _ramp_failed(self, exc: Exception) -> None:
+        log.error("base %r: ramp step failed (%s); stopping", self.name, exc)
+        try:
+            self._stop_hw()
+        except TetherError:
+            log.exception("base %r: stop after a failed ramp step also failed", self.name)
+
+    def _stop_hw(self) -> None:
+        if self._ramp is not None:
+            self._ramp.cancel()
+        errors: list[str] = []
+        slow = [m for m, _ in self._order if m.slow_io]
+        threads = [threading.Thread(target=_stop_into, args=(m, errors)) for m in slow]
+        for thread in threads:
+            thread.start()
+        for motor, _ in self._order:
+            if not motor.slow_io:
+                _stop_into(motor, errors)
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise HardwareError(f"base {self.name!r}: stop failed for {'; '.join(errors)}")
+
+    def _release(self) -> None:
+        if self._ramp is not None:
+            self._ramp.close()
+
+
+def _stop_into(motor: Motor, errors: list[str]) -> None:
+    """Stop one motor, collecting (not raising) its failure so the others still stop."""
+    try:
+        motor.stop()
+    except Exception as exc:
+        errors.append(f"motor {motor.name!r}: {exc}")

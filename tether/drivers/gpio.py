@@ -1,0 +1,157 @@
+"""H-bridge DC motors on Pi GPIO through gpiozero output devices, on any pin factory."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from gpiozero import DigitalOutputDevice, PWMOutputDevice
+
+from tether.drivers.motor import Motor, log
+from tether.drivers.pins import make_pin_factory
+from tether.drivers.validate import check_option
+from tether.errors import ConfigError
+
+Pin = int | str
+
+#: Pin layouts by name, with the H-bridges that use them.
+LAYOUTS = {
+    "in1_in2": "IN1 and IN2 both PWM (DRV8833, L9110S, MX1508)",
+    "in1_in2_pwm": "IN1/IN2 for direction + a PWM enable (L298N ENA/ENB, TB6612 PWMA/PWMB)",
+    "dir_pwm": "DIR + PWM, phase/enable (Cytron MDD10A/MDD3A, DRV8838, Pololu DRV8876)",
+}
+
+
+def _layout(name: str, in1: Pin | None, in2: Pin | None, pwm: Pin | None, dr: Pin | None) -> str:
+    given = {k: v for k, v in {"in1": in1, "in2": in2, "pwm": pwm, "direction": dr}.items() if v}
+    if set(given) == {"in1", "in2"}:
+        return "in1_in2"
+    if set(given) == {"in1", "in2", "pwm"}:
+        return "in1_in2_pwm"
+    if set(given) == {"direction", "pwm"}:
+        return "dir_pwm"
+    shown = ", ".join(f"{k}={v!r}" for k, v in given.items()) or "none"
+    raise ConfigError(
+        f"motor {name!r} pins ({shown}): expected in1+in2 (both PWM), in1+in2+pwm, "
+        "or direction+pwm"
+    )
+
+
+class GpioMotor(Motor):
+    """A motor behind an H-bridge on GPIO pins; every pin goes inactive on stop().
+
+    The layout follows from the pins given (see LAYOUTS). ``enable`` is an optional extra
+    digital enable or standby pin (TB6612 STBY, an nSLEEP), active high unless
+    ``enable_active_high=False``; it is driven active only while the motor is powered.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        pin_factory: Any,
+        in1: Pin | None = None,
+        in2: Pin | None = None,
+        pwm: Pin | None = None,
+        direction: Pin | None = None,
+        enable: Pin | None = None,
+        enable_active_high: bool = True,
+        pwm_frequency: float = 1000,
+        invert: bool = False,
+        max_power: float = 1.0,
+        min_power: float = 0.0,
+        max_rpm: float | None = None,
+    ) -> None:
+        super().__init__(
+            name, invert=invert, max_power=max_power, min_power=min_power, max_rpm=max_rpm
+        )
+        self.layout = _layout(name, in1, in2, pwm, direction)
+        frequency = int(check_option(pwm_frequency, f"motor {name!r} pwm_frequency", 1, 100_000))
+        factory = make_pin_factory(pin_factory) if isinstance(pin_factory, str) else pin_factory
+        self._devices: list[Any] = []
+        self._enable: DigitalOutputDevice | None = None
+        self._forward = True
+        try:
+            if self.layout == "in1_in2":
+                self._a = self._add(PWMOutputDevice(in1, frequency=frequency, pin_factory=factory))
+                self._b = self._add(PWMOutputDevice(in2, frequency=frequency, pin_factory=factory))
+            elif self.layout == "in1_in2_pwm":
+                self._a = self._add(DigitalOutputDevice(in1, pin_factory=factory))
+                self._b = self._add(DigitalOutputDevice(in2, pin_factory=factory))
+                self._speed = self._add(
+                    PWMOutputDevice(pwm, frequency=frequency, pin_factory=factory)
+                )
+            else:
+                self._a = self._add(DigitalOutputDevice(direction, pin_factory=factory))
+                self._speed = self._add(
+                    PWMOutputDevice(pwm, frequency=frequency, pin_factory=factory)
+                )
+            if enable is not None:
+                self._enable = self._add(
+                    DigitalOutputDevice(
+                        enable, active_high=enable_active_high, initial_value=False,
+                        pin_factory=factory,
+                    )
+                )
+        except BaseException:
+            self._release()
+            raise
+        speed = [self._speed] if self.layout != "in1_in2" else []
+        self._stop_order = speed + [d for d in self._devices if d not in speed]
+        self.pins = {
+            role: pin
+            for role, pin in (
+                ("in1", in1), ("in2", in2), ("pwm", pwm), ("direction", direction),
+                ("enable", enable),
+            )
+            if pin is not None
+        }
+
+    def _add(self, device: Any) -> Any:
+        self._devices.append(device)
+        return device
+
+    def _write_duty(self, duty: float) -> None:
+        forward = duty > 0
+        magnitude = abs(duty)
+        if self.layout == "in1_in2":
+            if forward:
+                self._b.value = 0
+                self._a.value = magnitude
+            else:
+                self._a.value = 0
+                self._b.value = magnitude
+        else:
+            if forward != self._forward and self._speed.value:
+                self._speed.value = 0
+            if self.layout == "in1_in2_pwm":
+                self._a.value = forward
+                self._b.value = not forward
+            else:
+                self._a.value = forward
+            self._speed.value = magnitude
+        self._forward = forward
+        if self._enable is not None and not self._enable.value:
+            self._enable.on()
+
+    def _stop_hw(self) -> None:
+        first_error: Exception | None = None
+        for device in self._stop_order:
+            try:
+                if device.value:
+                    device.off()
+            except Exception as exc:
+                first_error = first_error or exc
+        if first_error is not None:
+            raise first_error
+
+    def _release(self) -> None:
+        for device in self._devices:
+            with contextlib.suppress(Exception):
+                device.off()
+        for device in self._devices:
+            try:
+                device.close()
+            except Exception:
+                log.exception("motor %r: closing %r failed", self.name, device)
+        self._devices.clear()

@@ -1,0 +1,203 @@
+"""The Motor base class: validation, scaling, locking and timed moves; backends write duty only."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from tether.drivers.motion import MotionSlot
+from tether.drivers.validate import check_finite, check_number, check_option
+from tether.errors import HardwareError, InvalidCommand, TetherError, Unsupported
+
+log = logging.getLogger("tether.drivers")
+
+
+@dataclass(frozen=True, slots=True)
+class MotorProperties:
+    """What a client may ask of this motor (Viam's GetProperties)."""
+
+    position_reporting: bool
+
+
+class Motor(ABC):
+    """A DC motor driven by signed power in [-1, 1]; subclasses implement the device writes.
+
+    ``max_power`` scales the whole command range (power 1.0 becomes duty ``max_power``), so a
+    6 V motor on a 12 V supply can be limited to 0.5. A duty below ``min_power`` is written as 0,
+    since a motor that cannot turn at it would only hum. ``invert`` flips direction. ``max_rpm``
+    (the motor's speed at full duty) enables open-loop ``go_for``.
+    """
+
+    #: True when a write can block for milliseconds (serial): bases stop such motors in parallel.
+    slow_io = False
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        invert: bool = False,
+        max_power: float = 1.0,
+        min_power: float = 0.0,
+        max_rpm: float | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise InvalidCommand(f"motor name={name!r}: expected a non-empty string")
+        self.name = name
+        where = f"motor {name!r}"
+        self.max_power = check_option(max_power, f"{where} max_power", 0.0, 1.0)
+        if self.max_power == 0:
+            raise InvalidCommand(f"{where} max_power=0: expected a number in (0, 1]")
+        self.min_power = check_option(min_power, f"{where} min_power", 0.0, self.max_power)
+        self.max_rpm = (
+            None if max_rpm is None else check_option(max_rpm, f"{where} max_rpm", 1e-3, 1e6)
+        )
+        self.invert = bool(invert)
+        self._lock = threading.RLock()
+        self._motion = MotionSlot()
+        self._power = 0.0
+        self._closed = False
+
+    # -- commands -------------------------------------------------------------------------
+
+    def set_power(self, power: float) -> None:
+        """Drive at signed power in [-1, 1] until the next command; cancels a timed move."""
+        value = check_number(power, f"motor {self.name!r} set_power power", -1.0, 1.0)
+        with self._lock:
+            self._check_open()
+            self._motion.cancel()
+            self._apply(value)
+
+    def go_for(self, rpm: float, revolutions: float) -> bool:
+        """Turn `revolutions` at `rpm` (open loop: power = rpm / max_rpm), then stop.
+
+        Blocks until done; returns False if stop(), a newer command or an exception in the
+        caller (Ctrl-C, cancellation) ended it early, in which case the motor is stopped too
+        unless a newer command took over.
+        """
+        where = f"motor {self.name!r} go_for"
+        if self.max_rpm is None:
+            raise Unsupported(f"{where}: needs max_rpm (rpm at full power) to run open loop")
+        speed = check_number(rpm, f"{where} rpm", -self.max_rpm, self.max_rpm)
+        if speed == 0:
+            raise InvalidCommand(
+                f"{where} rpm=0: expected a nonzero number in [-{self.max_rpm:g}, {self.max_rpm:g}]"
+            )
+        turns = check_finite(revolutions, f"{where} revolutions", nonzero=True)
+        seconds = abs(turns) / abs(speed) * 60.0
+        power = math.copysign(abs(speed) / self.max_rpm, speed * turns)
+        with self._lock:
+            self._check_open()
+            motion = self._motion.begin()
+            self._apply(power)
+        completed = False
+        try:
+            completed = motion.wait(seconds)
+        finally:
+            with self._lock:
+                if self._motion.current is motion:
+                    self._motion.current = None
+                    self._stop_locked()
+        return completed
+
+    def stop(self) -> None:
+        """Cut power now and end any timed move; idempotent and safe after close()."""
+        with self._lock:
+            self._motion.cancel()
+            if not self._closed:
+                self._stop_locked()
+
+    def close(self) -> None:
+        """Stop, then release the hardware; idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._motion.cancel()
+            try:
+                self._stop_locked()
+            finally:
+                self._closed = True
+                self._release()
+
+    # -- state ----------------------------------------------------------------------------
+
+    def is_powered(self) -> tuple[bool, float]:
+        """Whether power is applied, and the commanded power in [-1, 1]."""
+        power = self._power
+        return power != 0.0, power
+
+    def is_moving(self) -> bool:
+        """True while power is applied (open loop: no encoder to say otherwise)."""
+        return self._power != 0.0
+
+    def position(self) -> float:
+        """Revolutions from zero; only motors with an encoder have one."""
+        raise Unsupported(f"motor {self.name!r} has no encoder to report position")
+
+    def properties(self) -> MotorProperties:
+        """What this motor supports."""
+        return MotorProperties(position_reporting=False)
+
+    @property
+    def closed(self) -> bool:
+        """True after close()."""
+        return self._closed
+
+    def __enter__(self) -> Motor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"power={self._power:+.3f}"
+        return f"<{type(self).__name__} {self.name!r} {state}>"
+
+    # -- for subclasses -------------------------------------------------------------------
+
+    def _apply(self, power: float) -> None:
+        duty = power * self.max_power
+        if abs(duty) < self.min_power:
+            duty = 0.0
+        if self.invert:
+            duty = -duty
+        if duty == 0.0:
+            self._stop_locked()
+            return
+        try:
+            self._write_duty(duty)
+        except TetherError:
+            self._emergency_stop()
+            raise
+        except Exception as exc:
+            self._emergency_stop()
+            raise HardwareError(f"motor {self.name!r}: write failed: {exc}") from exc
+        self._power = power
+
+    def _stop_locked(self) -> None:
+        self._power = 0.0
+        self._stop_hw()
+
+    def _emergency_stop(self) -> None:
+        try:
+            self._stop_locked()
+        except Exception:
+            log.exception("motor %r: stop after a failed write also failed", self.name)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InvalidCommand(f"motor {self.name!r} is closed")
+
+    @abstractmethod
+    def _write_duty(self, duty: float) -> None:
+        """Put signed duty in [-max_power, max_power] (already inverted) on the hardware."""
+
+    @abstractmethod
+    def _stop_hw(self) -> None:
+        """Drive every output of the motor inactive; must not raise for 'already stopped'."""
+
+    @abstractmethod
+    def _release(self) -> None:
+        """Give the hardware back (after the motor is stopped)."""

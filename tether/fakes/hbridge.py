@@ -1,0 +1,176 @@
+"""H-bridge chip models: turn the fake pins' levels into the signed duty a motor would see."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tether.fakes.pins import FakePinFactory
+
+Pin = int | str
+DutyListener = Callable[[float, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class DutySample:
+    """The motor terminals' signed duty (-1..1) from `time` on."""
+
+    time: float
+    duty: float
+
+
+class HBridge(ABC):
+    """One motor channel of a driver chip, watching its input pins on a FakePinFactory.
+
+    ``enable`` is an optional standby/sleep pin: the outputs are off unless it is at its active
+    level (high, or low with ``enable_active_high=False``).
+    """
+
+    def __init__(
+        self,
+        factory: FakePinFactory,
+        pins: dict[str, Pin],
+        *,
+        enable: Pin | None = None,
+        enable_active_high: bool = True,
+    ) -> None:
+        self.factory = factory
+        self.pins = dict(pins)
+        self.enable = enable
+        self.enable_active_high = enable_active_high
+        self._lock = threading.Lock()
+        self._listeners: list[DutyListener] = []
+        watched = [*pins.values(), *([enable] if enable is not None else [])]
+        self.history = [DutySample(factory.clock(), 0.0)]
+        factory.watch(watched, self._on_pin)
+        self._record(factory.clock())
+
+    @property
+    def duty(self) -> float:
+        """Signed duty at the motor terminals now."""
+        return self.history[-1].duty
+
+    def duty_at(self, when: float) -> float:
+        """Signed duty at time `when` (on the factory's clock)."""
+        duty = self.history[0].duty
+        for sample in self.history:
+            if sample.time > when:
+                break
+            duty = sample.duty
+        return duty
+
+    def zero_since(self) -> float | None:
+        """When the duty last became 0, or None if it is not 0 now."""
+        return self.history[-1].time if self.duty == 0.0 else None
+
+    def subscribe(self, listener: DutyListener) -> None:
+        """Call listener(time, duty) after every change of duty."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def level(self, role: str) -> float:
+        """The level of one input pin (by its role: in1, pwm, ...)."""
+        return self.factory.state(self.pins[role])
+
+    def _enabled(self) -> bool:
+        if self.enable is None:
+            return True
+        return (self.factory.state(self.enable) > 0.5) == self.enable_active_high
+
+    def _on_pin(self, _name: str, now: float, _state: float) -> None:
+        self._record(now)
+
+    def _record(self, now: float) -> None:
+        duty = self._duty_from_pins() if self._enabled() else 0.0
+        with self._lock:
+            if duty == self.history[-1].duty:
+                return
+            self.history.append(DutySample(now, duty))
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(now, duty)
+
+    @abstractmethod
+    def _duty_from_pins(self) -> float:
+        """Signed duty implied by the input pins."""
+
+
+class InInBridge(HBridge):
+    """IN1/IN2, both PWM (DRV8833, L9110S): IN1 drives forward, IN2 reverse, both high brakes."""
+
+    def __init__(
+        self,
+        factory: FakePinFactory,
+        in1: Pin,
+        in2: Pin,
+        *,
+        enable: Pin | None = None,
+        enable_active_high: bool = True,
+    ) -> None:
+        super().__init__(
+            factory, {"in1": in1, "in2": in2}, enable=enable,
+            enable_active_high=enable_active_high,
+        )
+
+    def _duty_from_pins(self) -> float:
+        return self.level("in1") - self.level("in2")
+
+
+class InInPwmBridge(HBridge):
+    """IN1/IN2 pick the direction, a PWM enable sets the duty (L298N ENA, TB6612 PWMA)."""
+
+    def __init__(
+        self,
+        factory: FakePinFactory,
+        in1: Pin,
+        in2: Pin,
+        pwm: Pin,
+        *,
+        enable: Pin | None = None,
+        enable_active_high: bool = True,
+    ) -> None:
+        super().__init__(
+            factory, {"in1": in1, "in2": in2, "pwm": pwm}, enable=enable,
+            enable_active_high=enable_active_high,
+        )
+
+    def _duty_from_pins(self) -> float:
+        forward, backward = self.level("in1") > 0.5, self.level("in2") > 0.5
+        if forward == backward:
+            return 0.0
+        return self.level("pwm") if forward else -self.level("pwm")
+
+
+class PhaseEnableBridge(HBridge):
+    """Phase/enable (Cytron MDD10A, DRV8838): DIR high is forward, PWM sets the duty."""
+
+    def __init__(
+        self,
+        factory: FakePinFactory,
+        direction: Pin,
+        pwm: Pin,
+        *,
+        enable: Pin | None = None,
+        enable_active_high: bool = True,
+    ) -> None:
+        super().__init__(
+            factory, {"direction": direction, "pwm": pwm}, enable=enable,
+            enable_active_high=enable_active_high,
+        )
+
+    def _duty_from_pins(self) -> float:
+        return self.level("pwm") if self.level("direction") > 0.5 else -self.level("pwm")
+
+
+class L298N(InInPwmBridge):
+    """One channel of an L298N board: IN1/IN2 + ENA (remove the ENA jumper to PWM it)."""
+
+
+class TB6612(InInPwmBridge):
+    """One channel of a TB6612FNG: AIN1/AIN2 + PWMA, with STBY as the optional enable."""
+
+
+class DRV8833(InInBridge):
+    """One channel of a DRV8833: AIN1/AIN2 both PWM, nSLEEP as the optional enable."""

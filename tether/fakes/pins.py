@@ -1,0 +1,84 @@
+"""A gpiozero pin factory whose every pin change is recorded with an absolute time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+PinListener = Callable[[str, float, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PinChange:
+    """The pin's level (0..1, a PWM duty or a digital 0/1) from `time` on."""
+
+    time: float
+    state: float
+
+
+class FakePWMPin(MockPWMPin):  # type: ignore[misc]
+    """gpiozero's MockPWMPin, plus absolute-time history and change listeners."""
+
+    def __init__(self, factory: FakePinFactory, info: Any) -> None:
+        self.history: list[PinChange] = []
+        super().__init__(factory, info)
+        self.history.append(PinChange(factory.clock(), float(self._state)))
+
+    def _change_state(self, value: float) -> bool:
+        changed: bool = super()._change_state(value)
+        if changed:
+            factory: FakePinFactory = self._factory
+            now = factory.clock()
+            self.history.append(PinChange(now, float(value)))
+            factory._notify(self.info.name, now, float(value))
+        return changed
+
+
+class FakePinFactory(MockFactory):  # type: ignore[misc]
+    """A Pi 5 MockFactory (PWM on every pin) for CI; never chosen unless asked for by name."""
+
+    def __init__(
+        self, revision: str = "d04170", *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.clock = clock
+        self._listeners: dict[str, list[PinListener]] = {}
+        self._listeners_lock = threading.Lock()
+        super().__init__(revision=revision, pin_class=FakePWMPin)
+
+    def fake_pin(self, name: int | str) -> FakePWMPin:
+        """The pin (created on first use) for a GPIO number or name."""
+        pin: FakePWMPin = self.pin(name)
+        return pin
+
+    def state(self, name: int | str) -> float:
+        """The pin's level now, as a float."""
+        return float(self.fake_pin(name).state)
+
+    def history(self, name: int | str) -> list[PinChange]:
+        """Every level the pin had, with absolute times on the factory's clock."""
+        return list(self.fake_pin(name).history)
+
+    def watch(self, names: Sequence[int | str], listener: PinListener) -> None:
+        """Call listener(pin_name, time, state) after each change of any of these pins."""
+        with self._listeners_lock:
+            for name in names:
+                key = self.fake_pin(name).info.name
+                self._listeners.setdefault(key, []).append(listener)
+
+    def assert_states(self, name: int | str, expected: Sequence[float]) -> None:
+        """Assert the pin's whole history of levels, length included (gpiozero's check zips)."""
+        actual = [change.state for change in self.fake_pin(name).history]
+        if actual != [float(s) for s in expected]:
+            raise AssertionError(
+                f"pin {name!r} went through {actual} ({len(actual)} states), "
+                f"expected {list(expected)} ({len(expected)} states)"
+            )
+
+    def _notify(self, pin_name: str, now: float, state: float) -> None:
+        for listener in self._listeners.get(pin_name, ()):
+            listener(pin_name, now, state)
