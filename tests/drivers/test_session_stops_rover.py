@@ -1,0 +1,74 @@
+"""End to end in one process: a lapsed session stops the simulated rover at the pins."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tether.drivers.resource import Resource
+from tether.fakes.sim import SimRover, build_sim_rover
+from tether.session import SessionManager, safety_monitor, to_context
+
+BOUND = 0.05  # the target is 2 ms; generous so a loaded CI box stays green
+
+
+@pytest.fixture(params=[1, 2], ids=["2wd", "4wd-skid"])
+def sim(request: pytest.FixtureRequest) -> Iterator[SimRover]:
+    rover = build_sim_rover(motors_per_side=request.param)
+    yield rover
+    rover.close()
+
+
+def wait_all_stopped(sim: SimRover, timeout: float = 3.0) -> float:
+    until = time.monotonic() + timeout
+    while time.monotonic() < until:
+        stopped = sim.all_stopped_at()
+        if stopped is not None:
+            return stopped
+        time.sleep(0.001)
+    raise AssertionError(f"still moving: {sim.duties()}")
+
+
+def test_silent_client_stops_every_wheel_just_after_the_deadline(sim: SimRover) -> None:
+    resources: dict[str, Resource] = {"base": sim.base, **sim.motors}
+    with SessionManager(resources.get, heartbeat_window=0.2) as manager:
+        session = manager.start()
+        with to_context(session):
+            safety_monitor(sim.base)
+            sim.base.set_power(0.5, 0.1)
+        for _ in range(6):
+            time.sleep(0.05)
+            session.heartbeat()
+        assert all(duty != 0 for duty in sim.duties().values())
+        deadline = session.deadline
+        stopped = wait_all_stopped(sim)
+        time.sleep(0.2)
+        assert 0 <= stopped - deadline < BOUND
+        speed = sim.rover.state_at(deadline).speed_mm_s
+        rolled = sim.rover.travelled(since=deadline)
+        assert rolled < speed * (sim.rover.time_constant + BOUND), "only the coast-down"
+        assert rolled < 20, "under 2 cm after the deadline"
+        assert abs(sim.rover.state().speed_mm_s) < speed / 20, "coasting to rest"
+
+
+def test_ended_session_stops_the_rover_at_once(sim: SimRover) -> None:
+    with SessionManager(heartbeat_window=60) as manager:
+        session = manager.start()
+        with to_context(session):
+            safety_monitor(sim.base)
+            sim.base.set_power(-0.5, 0)
+        ended = time.monotonic()
+        manager.end(session.id)
+        assert sim.all_stopped_at() is not None, "stopped before end() returned"
+        assert sim.all_stopped_at() - ended < BOUND  # type: ignore[operator]
+
+
+def test_monitoring_by_name_resolves_the_configured_base(sim: SimRover) -> None:
+    resources: dict[str, Resource] = {"base": sim.base}
+    with SessionManager(resources.get, heartbeat_window=0.1) as manager:
+        with to_context(manager.start()):
+            manager.associate(manager.sessions()[0].id, "base")
+            sim.base.set_power(0.3, 0)
+        wait_all_stopped(sim)
