@@ -415,8 +415,11 @@ class SessionManager:
             self._publish(event)
 
     def _report(self, job: StopJob, event: StopEvent) -> None:
-        job.finish(event)
-        self._publish(event)
+        """Log and publish first, so whoever waits on the job sees the report already made."""
+        try:
+            self._publish(event)
+        finally:
+            job.finish(event)
 
     def _publish(self, event: StopEvent) -> None:
         level = logging.INFO if event.outcome is StopOutcome.STOPPED else logging.WARNING
