@@ -24,6 +24,7 @@ def make_rig(request: pytest.FixtureRequest) -> Iterator[RigFactory]:
     yield build
     for rig in built:
         rig.motor.close()
+        rig.cleanup()
 
 
 @pytest.fixture

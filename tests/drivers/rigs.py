@@ -5,24 +5,42 @@ Later backends add a builder to MOTOR_RIGS and inherit every contract test.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from tether.drivers.gpio import GpioMotor
 from tether.drivers.motor import Motor
+from tether.drivers.sabertooth import SabertoothMotor
+from tether.drivers.serial_link import SerialLink
 from tether.fakes import FakeMotor
 from tether.fakes.hbridge import DRV8833, L298N, TB6612, HBridge, PhaseEnableBridge
 from tether.fakes.pins import FakePinFactory
+from tether.fakes.sabertooth import FakeSabertooth
+from tether.fakes.serial_device import PtySerialDevice
 
 
 @dataclass
 class MotorRig:
-    """A motor under test and its device-side view."""
+    """A motor under test and its device-side view.
+
+    `duty` reads what the device applies (after any bytes in flight have arrived); `activity`
+    counts changes at the device, so "nothing moved" is `activity()` unchanged; `resolution` is
+    the device's duty step (a Sabertooth has 127 steps).
+    """
 
     motor: Motor
     duty: Callable[[], float]
     activity: Callable[[], int]
+    resolution: float = 0.0
+    cleanup: Callable[[], None] = lambda: None
+
+    def approx(self, duty: float) -> object:
+        """pytest.approx within this device's resolution."""
+        return pytest.approx(duty, abs=self.resolution + 1e-9)
 
 
 def _gpio_rig(
@@ -74,6 +92,35 @@ def fake_motor(**options: Any) -> MotorRig:
     return MotorRig(motor, lambda: motor.power, lambda: len(motor.history))
 
 
+def _settled(link: SerialLink, device: PtySerialDevice) -> None:
+    """Wait (bounded) until the device has read every byte the driver wrote."""
+    until = time.monotonic() + 2.0
+    while len(device.received) < link.bytes_written and time.monotonic() < until:
+        time.sleep(0.0005)
+
+
+def sabertooth(**options: Any) -> MotorRig:
+    device = FakeSabertooth(address=129)
+    link = SerialLink(device.path, 9600)
+    try:
+        motor = SabertoothMotor("m", link=link, address=129, channel=2, **options)
+    except BaseException:
+        link.close()
+        device.close()
+        raise
+    channel = device.channels[2]
+
+    def duty() -> float:
+        _settled(link, device)
+        return channel.duty
+
+    def cleanup() -> None:
+        link.close()
+        device.close()
+
+    return MotorRig(motor, duty, lambda: len(channel.history), 1 / 127, cleanup)
+
+
 MOTOR_RIGS: dict[str, Callable[..., MotorRig]] = {
     "gpio-in1_in2": gpio_in1_in2,
     "gpio-in1_in2_pwm": gpio_in1_in2_pwm,
@@ -81,4 +128,5 @@ MOTOR_RIGS: dict[str, Callable[..., MotorRig]] = {
     "gpio-dir_pwm": gpio_dir_pwm,
     "gpio-dir_pwm+active_low_enable": gpio_dir_pwm_active_low_enable,
     "fake": fake_motor,
+    "sabertooth": sabertooth,
 }

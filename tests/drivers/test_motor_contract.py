@@ -30,7 +30,7 @@ def test_constructed_motor_is_stopped(rig: MotorRig) -> None:
 @pytest.mark.parametrize("power", [0.5, -0.25, 1.0, -1.0, 0.001])
 def test_set_power_reaches_the_outputs(rig: MotorRig, power: float) -> None:
     rig.motor.set_power(power)
-    assert rig.duty() == pytest.approx(power)
+    assert rig.duty() == rig.approx(power)
     assert rig.motor.is_powered() == (True, power)
     assert rig.motor.is_moving()
 
@@ -38,7 +38,7 @@ def test_set_power_reaches_the_outputs(rig: MotorRig, power: float) -> None:
 def test_reversing_while_running(rig: MotorRig) -> None:
     rig.motor.set_power(0.6)
     rig.motor.set_power(-0.6)
-    assert rig.duty() == pytest.approx(-0.6)
+    assert rig.duty() == rig.approx(-0.6)
     rig.motor.set_power(0.0)
     assert rig.duty() == 0.0 and not rig.motor.is_moving()
 
@@ -52,10 +52,10 @@ def test_bad_power_is_rejected_and_nothing_moves(rig: MotorRig, bad: object) -> 
     assert f"power={bad!r}" in str(error.value)
     assert "expected a number in [-1, 1]" in str(error.value)
     assert rig.activity() == before
-    assert rig.duty() == pytest.approx(0.3)
+    assert rig.duty() == rig.approx(0.3)
 
 
-def test_stop_is_idempotent_and_writes_nothing_when_already_stopped(rig: MotorRig) -> None:
+def test_stop_is_idempotent_and_changes_nothing_when_already_stopped(rig: MotorRig) -> None:
     rig.motor.set_power(0.8)
     rig.motor.stop()
     assert rig.duty() == 0.0
@@ -86,7 +86,7 @@ def test_go_for_runs_for_the_computed_time_then_stops(rig: MotorRig) -> None:
     assert rig.motor.go_for(600, 1) is True
     elapsed = time.monotonic() - began
     watcher.join()
-    assert seen == [pytest.approx(1.0)]
+    assert seen == [rig.approx(1.0)]
     assert 0.1 <= elapsed < 0.6
     assert rig.duty() == 0.0
 
@@ -97,7 +97,7 @@ def test_go_for_direction_is_sign_of_rpm_times_revolutions(rig: MotorRig) -> Non
     watcher.start()
     rig.motor.go_for(-300, 0.5)
     watcher.join()
-    assert seen == [pytest.approx(-0.5)]
+    assert seen == [rig.approx(-0.5)]
 
 
 def test_go_for_is_interrupted_by_stop_from_another_thread(rig: MotorRig) -> None:
@@ -105,7 +105,7 @@ def test_go_for_is_interrupted_by_stop_from_another_thread(rig: MotorRig) -> Non
     mover = threading.Thread(target=lambda: results.append(rig.motor.go_for(60, 10)))
     mover.start()
     time.sleep(0.05)
-    assert rig.duty() == pytest.approx(0.1)
+    assert rig.duty() == rig.approx(0.1)
     rig.motor.stop()
     mover.join(2)
     assert results == [False]
@@ -120,7 +120,7 @@ def test_newer_command_supersedes_go_for_without_stopping(rig: MotorRig) -> None
     rig.motor.set_power(-0.2)
     mover.join(2)
     assert results == [False]
-    assert rig.duty() == pytest.approx(-0.2)
+    assert rig.duty() == rig.approx(-0.2)
 
 
 def test_go_for_stops_when_its_task_is_cancelled(rig: MotorRig) -> None:
@@ -193,16 +193,16 @@ def test_go_for_needs_max_rpm(make_rig: RigFactory) -> None:
 def test_invert_flips_direction(make_rig: RigFactory) -> None:
     rig = make_rig(invert=True)
     rig.motor.set_power(0.4)
-    assert rig.duty() == pytest.approx(-0.4)
+    assert rig.duty() == rig.approx(-0.4)
     assert rig.motor.is_powered() == (True, 0.4)
 
 
 def test_max_power_scales_the_whole_range(make_rig: RigFactory) -> None:
     rig = make_rig(max_power=0.5)
     rig.motor.set_power(1.0)
-    assert rig.duty() == pytest.approx(0.5)
+    assert rig.duty() == rig.approx(0.5)
     rig.motor.set_power(-0.5)
-    assert rig.duty() == pytest.approx(-0.25)
+    assert rig.duty() == rig.approx(-0.25)
 
 
 def test_below_min_power_the_motor_is_stopped(make_rig: RigFactory) -> None:
@@ -212,7 +212,7 @@ def test_below_min_power_the_motor_is_stopped(make_rig: RigFactory) -> None:
     assert rig.duty() == 0.0
     assert rig.motor.is_powered() == (False, 0.0)
     rig.motor.set_power(-0.2)
-    assert rig.duty() == pytest.approx(-0.2)
+    assert rig.duty() == rig.approx(-0.2)
 
 
 @pytest.mark.parametrize(
@@ -241,6 +241,6 @@ def test_concurrent_commands_leave_outputs_matching_the_last_one(rig: MotorRig) 
     for thread in threads:
         thread.join(10)
     _powered, power = rig.motor.is_powered()
-    assert rig.duty() == pytest.approx(power)
+    assert rig.duty() == rig.approx(power)
     rig.motor.stop()
     assert rig.duty() == 0.0

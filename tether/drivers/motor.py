@@ -183,6 +183,8 @@ class Motor(ABC):
     def _emergency_stop(self) -> None:
         try:
             self._stop_locked()
+        except TetherError as exc:
+            log.warning("motor %r: stop after a failed write also failed: %s", self.name, exc)
         except Exception:
             log.exception("motor %r: stop after a failed write also failed", self.name)
 

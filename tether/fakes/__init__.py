@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tether.fakes.channel import DutyChannel, DutySample
 from tether.fakes.clock import FakeClock
 from tether.fakes.motor import FakeMotor, PowerSample
 from tether.fakes.rover import FakeRover, RoverState
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
         DRV8833,
         L298N,
         TB6612,
-        DutySample,
         HBridge,
         InInBridge,
         InInPwmBridge,
@@ -29,7 +29,6 @@ _LAZY = {
     "DRV8833": "tether.fakes.hbridge",
     "L298N": "tether.fakes.hbridge",
     "TB6612": "tether.fakes.hbridge",
-    "DutySample": "tether.fakes.hbridge",
     "HBridge": "tether.fakes.hbridge",
     "InInBridge": "tether.fakes.hbridge",
     "InInPwmBridge": "tether.fakes.hbridge",
@@ -45,6 +44,7 @@ __all__ = [
     "DRV8833",
     "L298N",
     "TB6612",
+    "DutyChannel",
     "DutySample",
     "FakeClock",
     "FakeMotor",

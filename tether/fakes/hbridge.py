@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass
 
+from tether.fakes.channel import DutyChannel
 from tether.fakes.pins import FakePinFactory
 
 Pin = int | str
-DutyListener = Callable[[float, float], None]
 
 
-@dataclass(frozen=True, slots=True)
-class DutySample:
-    """The motor terminals' signed duty (-1..1) from `time` on."""
-
-    time: float
-    duty: float
-
-
-class HBridge(ABC):
+class HBridge(DutyChannel, ABC):
     """One motor channel of a driver chip, watching its input pins on a FakePinFactory.
 
     ``enable`` is an optional standby/sleep pin: the outputs are off unless it is at its active
@@ -36,39 +25,14 @@ class HBridge(ABC):
         enable: Pin | None = None,
         enable_active_high: bool = True,
     ) -> None:
+        super().__init__(factory.clock())
         self.factory = factory
         self.pins = dict(pins)
         self.enable = enable
         self.enable_active_high = enable_active_high
-        self._lock = threading.Lock()
-        self._listeners: list[DutyListener] = []
         watched = [*pins.values(), *([enable] if enable is not None else [])]
-        self.history = [DutySample(factory.clock(), 0.0)]
         factory.watch(watched, self._on_pin)
         self._record(factory.clock())
-
-    @property
-    def duty(self) -> float:
-        """Signed duty at the motor terminals now."""
-        return self.history[-1].duty
-
-    def duty_at(self, when: float) -> float:
-        """Signed duty at time `when` (on the factory's clock)."""
-        duty = self.history[0].duty
-        for sample in self.history:
-            if sample.time > when:
-                break
-            duty = sample.duty
-        return duty
-
-    def zero_since(self) -> float | None:
-        """When the duty last became 0, or None if it is not 0 now."""
-        return self.history[-1].time if self.duty == 0.0 else None
-
-    def subscribe(self, listener: DutyListener) -> None:
-        """Call listener(time, duty) after every change of duty."""
-        with self._lock:
-            self._listeners.append(listener)
 
     def level(self, role: str) -> float:
         """The level of one input pin (by its role: in1, pwm, ...)."""
@@ -83,14 +47,7 @@ class HBridge(ABC):
         self._record(now)
 
     def _record(self, now: float) -> None:
-        duty = self._duty_from_pins() if self._enabled() else 0.0
-        with self._lock:
-            if duty == self.history[-1].duty:
-                return
-            self.history.append(DutySample(now, duty))
-            listeners = list(self._listeners)
-        for listener in listeners:
-            listener(now, duty)
+        self.set_duty(now, self._duty_from_pins() if self._enabled() else 0.0)
 
     @abstractmethod
     def _duty_from_pins(self) -> float:

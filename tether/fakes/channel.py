@@ -1,0 +1,59 @@
+"""A motor output of a fake device: its signed duty over time, and who to tell when it changes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+DutyListener = Callable[[float, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class DutySample:
+    """The motor terminals' signed duty (-1..1) from `time` on."""
+
+    time: float
+    duty: float
+
+
+class DutyChannel:
+    """Signed duty history of one motor output; a DutySource for the rover simulator."""
+
+    def __init__(self, now: float) -> None:
+        self.history = [DutySample(now, 0.0)]
+        self._listeners: list[DutyListener] = []
+        self._duty_lock = threading.Lock()
+
+    @property
+    def duty(self) -> float:
+        """Signed duty at the motor terminals now."""
+        return self.history[-1].duty
+
+    def duty_at(self, when: float) -> float:
+        """Signed duty at time `when`."""
+        duty = self.history[0].duty
+        for sample in self.history:
+            if sample.time > when:
+                break
+            duty = sample.duty
+        return duty
+
+    def zero_since(self) -> float | None:
+        """When the duty last became 0, or None if it is not 0 now."""
+        return self.history[-1].time if self.duty == 0.0 else None
+
+    def subscribe(self, listener: DutyListener) -> None:
+        """Call listener(time, duty) after every change of duty."""
+        with self._duty_lock:
+            self._listeners.append(listener)
+
+    def set_duty(self, now: float, duty: float) -> None:
+        """Record a new duty (no-op if unchanged) and tell the listeners."""
+        with self._duty_lock:
+            if duty == self.history[-1].duty:
+                return
+            self.history.append(DutySample(now, duty))
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(now, duty)

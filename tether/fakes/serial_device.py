@@ -1,0 +1,166 @@
+"""Fake serial devices on a pty: pyserial opens `device.path` exactly as it would a USB adapter.
+
+A device can also be used without a pty (``pty=False``): feed it bytes with ``feed()`` and read
+what it would answer from ``replies``, for pure codec tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import shutil
+import tempfile
+import threading
+import time
+import tty
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+_CHUNK = 4096
+
+
+class PtySerialDevice(ABC):
+    """The device end of a serial line, with unplug/replug and a controller-side timeout hook."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, pty: bool = True) -> None:
+        self.clock = clock
+        self.received = bytearray()
+        self.replies = bytearray()
+        self._lock = threading.RLock()
+        self._dir = tempfile.mkdtemp(prefix="tether-pty-") if pty else ""
+        self.path = os.path.join(self._dir, "tty") if pty else ""
+        self._master = -1
+        self._slave = -1
+        self._wake_r, self._wake_w = os.pipe() if pty else (-1, -1)
+        self._thread: threading.Thread | None = None
+        self._unplug_after: int | None = None
+        self._generation = 0
+        self._closed = False
+        if pty:
+            self.replug()
+
+    # -- the wire -------------------------------------------------------------------------
+
+    @property
+    def plugged(self) -> bool:
+        """True while the port exists."""
+        return self._master >= 0
+
+    def replug(self) -> None:
+        """(Re)create the port at the same path; a driver reopening it finds the device again."""
+        with self._lock:
+            if self.plugged or self._closed:
+                return
+            master, slave = os.openpty()
+            tty.setraw(slave)
+            self._master, self._slave = master, slave
+            self._generation += 1
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+            os.symlink(os.ttyname(slave), self.path)
+            self._thread = threading.Thread(
+                target=self._read_loop, args=(master, self._generation),
+                name="tether-fake-serial", daemon=True,
+            )
+            self._thread.start()
+
+    def unplug(self) -> None:
+        """Yank the cable: the port vanishes, writes fail, reopening fails until replug()."""
+        with self._lock:
+            if not self.plugged:
+                return
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+            master, slave = self._master, self._slave
+            self._master = self._slave = -1
+            self._generation += 1
+            os.write(self._wake_w, b"x")
+            os.close(slave)
+            os.close(master)
+
+    def unplug_after(self, count: int) -> None:
+        """Unplug once `count` more bytes have arrived (mid-packet if you like)."""
+        with self._lock:
+            self._unplug_after = len(self.received) + count
+
+    def send(self, data: bytes) -> None:
+        """Bytes from the device to the host (replies)."""
+        with self._lock:
+            self.replies.extend(data)
+            if self.plugged:
+                os.write(self._master, data)
+
+    def feed(self, data: bytes, now: float | None = None) -> None:
+        """Bytes from the host, as if they arrived now (the pty reader calls this too)."""
+        with self._lock:
+            when = self.clock() if now is None else now
+            self.received.extend(data)
+            self.on_bytes(data, when)
+            self.check_timeout()
+
+    def close(self) -> None:
+        """Unplug for good and remove the port's folder; idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self.unplug()
+            self._closed = True
+        if self._thread is not None:
+            self._thread.join(1)
+        if self._wake_r >= 0:
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+        if self._dir:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> PtySerialDevice:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _read_loop(self, master: int, generation: int) -> None:
+        while True:
+            wait = self.seconds_until_timeout()
+            try:
+                ready, _, _ = select.select([master, self._wake_r], [], [], wait)
+            except (OSError, ValueError):
+                return
+            if self._wake_r in ready:
+                os.read(self._wake_r, 64)
+            with self._lock:
+                if self._generation != generation or not self.plugged:
+                    return
+                if master in ready:
+                    try:
+                        data = os.read(master, _CHUNK)
+                    except OSError:
+                        data = b""
+                    if data:
+                        self._take(data)
+                self.check_timeout()
+
+    def _take(self, data: bytes) -> None:
+        cut = self._unplug_after
+        if cut is not None and len(self.received) + len(data) >= cut:
+            keep = max(0, cut - len(self.received))
+            self._unplug_after = None
+            if keep:
+                self.feed(data[:keep])
+            self.unplug()
+            return
+        self.feed(data)
+
+    # -- for each device ------------------------------------------------------------------
+
+    @abstractmethod
+    def on_bytes(self, data: bytes, now: float) -> None:
+        """Parse bytes exactly as the device does and act on complete, valid commands."""
+
+    def check_timeout(self) -> None:  # noqa: B027 - devices without a timeout keep this no-op
+        """Apply the controller-side timeout if it has run out (call after advancing a clock)."""
+
+    def seconds_until_timeout(self) -> float | None:
+        """How long the reader may sleep before the timeout must be checked (None: forever)."""
+        return None
