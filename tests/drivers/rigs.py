@@ -130,3 +130,16 @@ MOTOR_RIGS: dict[str, Callable[..., MotorRig]] = {
     "fake": fake_motor,
     "sabertooth": sabertooth,
 }
+
+
+def _discover() -> None:
+    """Add the rigs of every tests/drivers/rigs_*.py module (each defines RIGS)."""
+    import importlib
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("rigs_*.py")):
+        module = importlib.import_module(f"tests.drivers.{path.stem}")
+        MOTOR_RIGS.update(module.RIGS)
+
+
+_discover()
