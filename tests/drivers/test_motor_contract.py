@@ -17,6 +17,7 @@ from tests.drivers.conftest import RigFactory
 from tests.drivers.rigs import MotorRig
 from tether.drivers.motion import run_blocking_move
 from tether.errors import InvalidCommand, Unsupported
+from tether.session import SessionManager, safety_monitor, to_context
 
 BAD_POWERS = [math.nan, math.inf, -math.inf, 1.0001, -1.5, 2, "0.5", None, True]
 
@@ -244,3 +245,19 @@ def test_concurrent_commands_leave_outputs_matching_the_last_one(rig: MotorRig) 
     assert rig.duty() == rig.approx(power)
     rig.motor.stop()
     assert rig.duty() == 0.0
+
+
+def test_session_expiry_stops_the_motor_at_the_device(rig: MotorRig) -> None:
+    with SessionManager(heartbeat_window=0.1) as manager:
+        session = manager.start()
+        with to_context(session):
+            safety_monitor(rig.motor)
+            rig.motor.set_power(0.5)
+        assert rig.duty() == rig.approx(0.5)
+        deadline = session.deadline
+        until = deadline + 3.0
+        while rig.duty() != 0.0 and time.monotonic() < until:
+            time.sleep(0.001)
+        stopped = time.monotonic()
+    assert rig.duty() == 0.0
+    assert stopped - deadline < 0.1, "the target is 2 ms; 0.1 s is the CI bound"

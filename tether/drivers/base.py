@@ -264,8 +264,8 @@ class DifferentialBase(Base):
     def _stop_after_failure(self, motor: Motor, exc: Exception) -> None:
         try:
             self._stop_hw()
-        except TetherError:
-            log.exception("base %r: stop after a failed write also failed", self.name)
+        except TetherError as stop_error:
+            log.warning("base %r: stop after a failed write: %s", self.name, stop_error)
         raise HardwareError(
             f"base {self.name!r}: motor {motor.name!r} failed ({exc}); base stopped"
         ) from exc
@@ -274,8 +274,8 @@ class DifferentialBase(Base):
         log.error("base %r: ramp step failed (%s); stopping", self.name, exc)
         try:
             self._stop_hw()
-        except TetherError:
-            log.exception("base %r: stop after a failed ramp step also failed", self.name)
+        except TetherError as stop_error:
+            log.warning("base %r: stop after a failed ramp step: %s", self.name, stop_error)
 
     def _stop_hw(self) -> None:
         if self._ramp is not None:

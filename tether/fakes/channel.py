@@ -50,6 +50,7 @@ class DutyChannel:
 
     def set_duty(self, now: float, duty: float) -> None:
         """Record a new duty (no-op if unchanged) and tell the listeners."""
+        duty += 0.0  # -0.0 reads as 0.0
         with self._duty_lock:
             if duty == self.history[-1].duty:
                 return

@@ -16,6 +16,7 @@ import time
 import tty
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import Self
 
 _CHUNK = 4096
 
@@ -114,7 +115,7 @@ class PtySerialDevice(ABC):
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
 
-    def __enter__(self) -> PtySerialDevice:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
