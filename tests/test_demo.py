@@ -6,8 +6,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tether.cli import main
 from tether.demo import run_demo
+from tether.fakes.sim import HARDWARE as SIM_HARDWARE
 
 
 def test_demo_stops_rover_soon_after_deadline_and_at_once_on_end() -> None:
@@ -25,6 +28,15 @@ def test_demo_stops_rover_soon_after_deadline_and_at_once_on_end() -> None:
     rolled = re.search(r"rolled ([\d.]+) mm after the deadline", text)
     assert rolled is not None
     assert abs(float(rolled.group(1)) - result.travelled_after_deadline_mm) < 0.06
+
+
+@pytest.mark.parametrize("hardware", SIM_HARDWARE)
+def test_demo_runs_on_every_backend_fake(hardware: str) -> None:
+    lines: list[str] = []
+    result = run_demo(window=0.1, drive_time=0.2, say=lines.append, hardware=hardware)
+    assert 0 <= result.lapse_delay < 0.05
+    assert 0 <= result.end_delay < 0.05
+    assert result.speed_at_deadline_mm_s > 100
 
 
 def test_demo_rejects_a_bad_window_with_exit_code_2() -> None:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from tether import __version__
 from tether.errors import TetherError
 
+SIM_HARDWARE = ("gpio", "adafruit-hat", "waveshare-hat", "sabertooth", "roboclaw", "smc")
+
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tether", description=__doc__)
@@ -22,6 +24,9 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--window", type=float, default=0.25, help="heartbeat window in seconds")
     demo.add_argument(
         "--drive-time", type=float, default=1.0, help="seconds of heartbeating before going silent"
+    )
+    demo.add_argument(
+        "--hardware", default="gpio", help="which fake to drive: " + ", ".join(SIM_HARDWARE)
     )
     return parser
 
@@ -37,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from tether.demo import run_demo
 
-            run_demo(window=args.window, drive_time=args.drive_time)
+            run_demo(window=args.window, drive_time=args.drive_time, hardware=args.hardware)
     except TetherError as exc:
         print(f"tether: {exc}", file=sys.stderr)
         return 2

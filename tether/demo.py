@@ -46,17 +46,20 @@ def _wait_all_stopped(sim: SimRover, timeout: float) -> float:
 
 
 def run_demo(
-    window: float = 0.25, drive_time: float = 1.0, say: Callable[[str], None] = print
+    window: float = 0.25,
+    drive_time: float = 1.0,
+    say: Callable[[str], None] = print,
+    hardware: str = "gpio",
 ) -> DemoResult:
     """Drive, go silent, measure the stop; then drive again and end the session explicitly."""
-    sim = build_sim_rover()
+    sim = build_sim_rover(hardware=hardware)
     resources: dict[str, Resource] = {"base": sim.base, **sim.motors}
     try:
         with SessionManager(resources.get, heartbeat_window=window) as manager:
             session = manager.start(owner="demo")
             say(
-                f"simulated rover: DifferentialBase 'base' on GpioMotors {sorted(sim.motors)} "
-                f"(L298N, fake pins); session {session.id[:8]}, window {window * 1000:.0f} ms"
+                f"simulated rover: DifferentialBase 'base' over {sim.description} "
+                f"{sorted(sim.motors)}; session {session.id[:8]}, window {window * 1000:.0f} ms"
             )
             with to_context(session):
                 safety_monitor(sim.base)

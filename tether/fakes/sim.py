@@ -1,16 +1,17 @@
-"""A whole simulated rover: fake pins, H-bridge models, GPIO motors, a base and the kinematics."""
+"""A whole simulated rover on any supported hardware's fake: motors, a base and the kinematics."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tether.drivers.base import DifferentialBase
-from tether.drivers.gpio import GpioMotor
+from tether.drivers.motor import Motor
 from tether.errors import ConfigError
-from tether.fakes.hbridge import DRV8833, L298N, TB6612, HBridge, PhaseEnableBridge
-from tether.fakes.pins import FakePinFactory
+from tether.fakes.channel import DutyChannel
 from tether.fakes.rover import FakeRover
 
 #: BCM pins (in1, in2, pwm) per wheel position; the same wiring as examples/rover.toml.
@@ -31,49 +32,130 @@ _POSITIONS = {
 
 
 @dataclass
+class SimParts:
+    """What a hardware builder made: motors and their outputs by name, and how to tear down."""
+
+    motors: dict[str, Motor] = field(default_factory=dict)
+    outputs: dict[str, DutyChannel] = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    description: str = ""
+
+
+@dataclass
 class SimRover:
     """Everything a simulated rover is made of, for tests and `tether demo`."""
 
-    factory: FakePinFactory
     base: DifferentialBase
     rover: FakeRover
-    motors: dict[str, GpioMotor] = field(default_factory=dict)
-    chips: dict[str, HBridge] = field(default_factory=dict)
+    motors: dict[str, Motor]
+    outputs: dict[str, DutyChannel]
+    hardware: str = "gpio"
+    description: str = ""
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     def duties(self) -> dict[str, float]:
         """Signed duty at every motor's terminals now."""
-        return {name: chip.duty for name, chip in self.chips.items()}
+        return {name: output.duty for name, output in self.outputs.items()}
 
     def all_stopped_at(self) -> float | None:
         """When the last motor's duty reached 0, or None while any still has duty."""
-        times = [chip.zero_since() for chip in self.chips.values()]
+        times = [output.zero_since() for output in self.outputs.values()]
         return None if any(t is None for t in times) else max(t for t in times if t is not None)
 
     def close(self) -> None:
-        """Stop and release everything; idempotent."""
-        self.base.close()
+        """Stop and release everything; idempotent, and quiet about devices already gone."""
+        with contextlib.suppress(Exception):
+            self.base.close()
         for motor in self.motors.values():
-            motor.close()
+            with contextlib.suppress(Exception):
+                motor.close()
+        for closer in self.closers:
+            with contextlib.suppress(Exception):
+                closer()
+        self.closers.clear()
 
 
-def _chip_and_motor(
-    factory: FakePinFactory, name: str, chip: str, max_rpm: float
-) -> tuple[HBridge, GpioMotor]:
-    in1, in2, pwm = WIRING[name]
-    if chip in ("l298n", "tb6612"):
-        bridge: HBridge = (L298N if chip == "l298n" else TB6612)(factory, in1, in2, pwm)
-        motor = GpioMotor(name, pin_factory=factory, in1=in1, in2=in2, pwm=pwm, max_rpm=max_rpm)
-    elif chip == "drv8833":
-        bridge = DRV8833(factory, in1, in2)
-        motor = GpioMotor(name, pin_factory=factory, in1=in1, in2=in2, max_rpm=max_rpm)
-    else:
-        bridge = PhaseEnableBridge(factory, in1, pwm)
-        motor = GpioMotor(name, pin_factory=factory, direction=in1, pwm=pwm, max_rpm=max_rpm)
-    return bridge, motor
+Builder = Callable[[list[str], str, float, Callable[[], float]], SimParts]
+
+
+def _gpio(names: list[str], chip: str, max_rpm: float, clock: Callable[[], float]) -> SimParts:
+    from tether.drivers.gpio import GpioMotor
+    from tether.fakes.hbridge import DRV8833, L298N, TB6612, HBridge, PhaseEnableBridge
+    from tether.fakes.pins import FakePinFactory
+
+    if chip not in CHIPS:
+        raise ConfigError(f"chip={chip!r}: expected one of {', '.join(CHIPS)}")
+    factory = FakePinFactory(clock=clock)
+    parts = SimParts(description=f"GpioMotors on {chip.upper()} models, fake pins")
+    pins: dict[str, Any]
+    for name in names:
+        in1, in2, pwm = WIRING[name]
+        if chip in ("l298n", "tb6612"):
+            bridge: HBridge = (L298N if chip == "l298n" else TB6612)(factory, in1, in2, pwm)
+            pins = {"in1": in1, "in2": in2, "pwm": pwm}
+        elif chip == "drv8833":
+            bridge, pins = DRV8833(factory, in1, in2), {"in1": in1, "in2": in2}
+        else:
+            bridge, pins = PhaseEnableBridge(factory, in1, pwm), {"direction": in1, "pwm": pwm}
+        parts.outputs[name] = bridge
+        parts.motors[name] = GpioMotor(name, pin_factory=factory, max_rpm=max_rpm, **pins)
+    return parts
+
+
+def _hat(kind: str) -> Builder:
+    def build(names: list[str], _chip: str, max_rpm: float, clock: Callable[[], float]) -> SimParts:
+        from tether.drivers.pca9685 import HAT_ADDRESSES, HAT_LAYOUTS, PCA9685, HatMotor
+        from tether.fakes.smbus import FakePCA9685, FakeSMBus, HatOutput
+
+        slots = list(HAT_LAYOUTS[kind])
+        if len(names) > len(slots):
+            raise ConfigError(f"the {kind} HAT drives {len(slots)} motors, not {len(names)}")
+        bus = FakeSMBus()
+        fake = FakePCA9685(clock=clock)
+        bus.attach(HAT_ADDRESSES[kind], fake)
+        chip = PCA9685(bus, HAT_ADDRESSES[kind])
+        parts = SimParts(closers=[chip.close], description=f"HatMotors on a fake {kind} HAT (I2C)")
+        for name, slot in zip(names, slots, strict=False):
+            parts.outputs[name] = HatOutput(fake, *HAT_LAYOUTS[kind][slot])
+            parts.motors[name] = HatMotor(name, chip=chip, hat=kind, motor=slot, max_rpm=max_rpm)
+        return parts
+
+    return build
+
+
+def _sabertooth(
+    names: list[str], _chip: str, max_rpm: float, clock: Callable[[], float]
+) -> SimParts:
+    from tether.drivers.sabertooth import SabertoothMotor
+    from tether.drivers.serial_link import SerialLink
+    from tether.fakes.sabertooth import FakeSabertooth
+
+    device = FakeSabertooth(128, clock=clock)
+    link = SerialLink(device.path)
+    parts = SimParts(closers=[link.close, device.close],
+                     description="SabertoothMotors on a fake Sabertooth (pty serial)")
+    sides = [n for n in names if n.startswith("left")], [n for n in names if n.startswith("right")]
+    for channel, side in ((1, sides[0]), (2, sides[1])):
+        for name in side:  # skid-steer: one controller channel per side drives that side
+            parts.outputs[name] = device.channels[channel]
+        motor = SabertoothMotor(side[0], link=link, address=128, channel=channel, max_rpm=max_rpm)
+        parts.motors[side[0]] = motor
+    return parts
+
+
+_BUILDERS: dict[str, Builder] = {
+    "gpio": _gpio,
+    "adafruit-hat": _hat("adafruit"),
+    "waveshare-hat": _hat("waveshare"),
+    "sabertooth": _sabertooth,
+}
+#: Hardware names `build_sim_rover(hardware=...)` and `tether demo --hardware` accept.
+HARDWARE = tuple(_BUILDERS)
 
 
 def build_sim_rover(
     *,
+    hardware: str = "gpio",
     motors_per_side: int = 1,
     chip: str = "l298n",
     width_mm: float = 160.0,
@@ -84,31 +166,34 @@ def build_sim_rover(
     base_name: str = "base",
     clock: Callable[[], float] = time.monotonic,
 ) -> SimRover:
-    """Build a 2-, 4- or 6-motor GPIO rover on fake pins, wired as WIRING says."""
+    """Build a simulated rover on the named hardware's fake (GPIO wired as WIRING says)."""
+    if hardware not in _BUILDERS:
+        raise ConfigError(f"hardware={hardware!r}: expected one of {', '.join(_BUILDERS)}")
     if motors_per_side not in _POSITIONS:
         raise ConfigError(f"motors_per_side={motors_per_side!r}: expected 1, 2 or 3")
-    if chip not in CHIPS:
-        raise ConfigError(f"chip={chip!r}: expected one of {', '.join(CHIPS)}")
-    factory = FakePinFactory(clock=clock)
     left_names, right_names = _POSITIONS[motors_per_side]
-    chips: dict[str, HBridge] = {}
-    motors: dict[str, GpioMotor] = {}
-    for name in (*left_names, *right_names):
-        chips[name], motors[name] = _chip_and_motor(factory, name, chip, max_rpm)
-    base = DifferentialBase(
-        base_name,
-        [motors[n] for n in left_names],
-        [motors[n] for n in right_names],
-        width_mm=width_mm,
-        wheel_circumference_mm=wheel_circumference_mm,
-        max_acceleration=max_acceleration,
-    )
+    parts = _BUILDERS[hardware]([*left_names, *right_names], chip, max_rpm, clock)
+    try:
+        base = DifferentialBase(
+            base_name,
+            [parts.motors[n] for n in left_names if n in parts.motors],
+            [parts.motors[n] for n in right_names if n in parts.motors],
+            width_mm=width_mm,
+            wheel_circumference_mm=wheel_circumference_mm,
+            max_acceleration=max_acceleration,
+        )
+    except BaseException:
+        for closer in parts.closers:
+            closer()
+        raise
     rover = FakeRover(
-        [chips[n] for n in left_names],
-        [chips[n] for n in right_names],
+        [parts.outputs[n] for n in left_names],
+        [parts.outputs[n] for n in right_names],
         width_mm=width_mm,
         max_speed_mm_s=max_rpm * wheel_circumference_mm / 60,
         time_constant=time_constant,
         clock=clock,
     )
-    return SimRover(factory, base, rover, motors, chips)
+    return SimRover(
+        base, rover, parts.motors, parts.outputs, hardware, parts.description, parts.closers
+    )
