@@ -17,10 +17,11 @@ CHILD = textwrap.dedent(
     from tether.drivers.shutdown import stop_on_exit
 
     sim = build_sim_rover(motors_per_side=2)
+    factory = sim.devices["pins"]
     pins = sorted({p for m in sim.motors.values() for p in m.pins.values()})
 
     def report():
-        states = {p: [sim.factory.state(p), sim.factory.fake_pin(p).function] for p in pins}
+        states = {p: [factory.state(p), factory.fake_pin(p).function] for p in pins}
         print(json.dumps({"states": states, "duties": sim.duties()}), flush=True)
 
     atexit.register(report)  # registered first, so it runs after the guard's hook

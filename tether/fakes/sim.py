@@ -39,6 +39,7 @@ class SimParts:
     outputs: dict[str, DutyChannel] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
     description: str = ""
+    devices: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,6 +53,9 @@ class SimRover:
     hardware: str = "gpio"
     description: str = ""
     closers: list[Callable[[], None]] = field(default_factory=list)
+    #: The fakes behind the motors, for fault injection: "pins" (FakePinFactory), "bus" and
+    #: "pca9685" (FakeSMBus, FakePCA9685), "sabertooth" (FakeSabertooth), ...
+    devices: dict[str, Any] = field(default_factory=dict)
 
     def duties(self) -> dict[str, float]:
         """Signed duty at every motor's terminals now."""
@@ -86,7 +90,9 @@ def _gpio(names: list[str], chip: str, max_rpm: float, clock: Callable[[], float
     if chip not in CHIPS:
         raise ConfigError(f"chip={chip!r}: expected one of {', '.join(CHIPS)}")
     factory = FakePinFactory(clock=clock)
-    parts = SimParts(description=f"GpioMotors on {chip.upper()} models, fake pins")
+    parts = SimParts(
+        description=f"GpioMotors on {chip.upper()} models, fake pins", devices={"pins": factory}
+    )
     pins: dict[str, Any]
     for name in names:
         in1, in2, pwm = WIRING[name]
@@ -114,7 +120,10 @@ def _hat(kind: str) -> Builder:
         fake = FakePCA9685(clock=clock)
         bus.attach(HAT_ADDRESSES[kind], fake)
         chip = PCA9685(bus, HAT_ADDRESSES[kind])
-        parts = SimParts(closers=[chip.close], description=f"HatMotors on a fake {kind} HAT (I2C)")
+        parts = SimParts(
+            closers=[chip.close], description=f"HatMotors on a fake {kind} HAT (I2C)",
+            devices={"bus": bus, "pca9685": fake},
+        )
         for name, slot in zip(names, slots, strict=False):
             parts.outputs[name] = HatOutput(fake, *HAT_LAYOUTS[kind][slot])
             parts.motors[name] = HatMotor(name, chip=chip, hat=kind, motor=slot, max_rpm=max_rpm)
@@ -132,8 +141,11 @@ def _sabertooth(
 
     device = FakeSabertooth(128, clock=clock)
     link = SerialLink(device.path)
-    parts = SimParts(closers=[link.close, device.close],
-                     description="SabertoothMotors on a fake Sabertooth (pty serial)")
+    parts = SimParts(
+        closers=[link.close, device.close],
+        description="SabertoothMotors on a fake Sabertooth (pty serial)",
+        devices={"sabertooth": device, "link": link},
+    )
     sides = [n for n in names if n.startswith("left")], [n for n in names if n.startswith("right")]
     for channel, side in ((1, sides[0]), (2, sides[1])):
         for name in side:  # skid-steer: one controller channel per side drives that side
@@ -195,5 +207,6 @@ def build_sim_rover(
         clock=clock,
     )
     return SimRover(
-        base, rover, parts.motors, parts.outputs, hardware, parts.description, parts.closers
+        base, rover, parts.motors, parts.outputs, hardware, parts.description, parts.closers,
+        parts.devices,
     )
