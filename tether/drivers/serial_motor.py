@@ -116,13 +116,16 @@ class SerialMotor(Motor):
                     log.warning("motor %r keepalive failed: %s", self.name, exc)
 
     def _after_reopen(self) -> None:
-        """The port came back: re-arm the controller timeout, then deliver a stop still owed."""
-        try:
-            self._configure()
-            if self._stop_pending:
+        """The port came back: deliver a stop still owed first, then re-arm the timeout."""
+        if self._stop_pending:
+            try:
                 self._send_stop()
                 self._stop_pending = False
                 log.warning("motor %r: stop delivered after the port came back", self.name)
+            except HardwareError as exc:
+                log.warning("motor %r: owed stop still not delivered: %s", self.name, exc)
+        try:
+            self._configure()
         except HardwareError as exc:
             log.warning("motor %r: could not re-arm after reopen: %s", self.name, exc)
 

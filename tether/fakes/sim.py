@@ -132,6 +132,28 @@ def _hat(kind: str) -> Builder:
     return build
 
 
+def _two_channels(
+    names: list[str], device: Any, link: Any, kind: str, *, description: str,
+    make: Callable[[str, int], Motor],
+) -> SimParts:
+    """Channel 1 drives the left side, channel 2 the right (skid-steer: a whole side each)."""
+    parts = SimParts(
+        closers=[link.close, device.close], description=description,
+        devices={kind: device, "link": link},
+    )
+    sides = [n for n in names if n.startswith("left")], [n for n in names if n.startswith("right")]
+    try:
+        for channel, side in ((1, sides[0]), (2, sides[1])):
+            for name in side:
+                parts.outputs[name] = device.channels[channel]
+            parts.motors[side[0]] = make(side[0], channel)
+    except BaseException:
+        for closer in parts.closers:
+            closer()
+        raise
+    return parts
+
+
 def _sabertooth(
     names: list[str], _chip: str, max_rpm: float, clock: Callable[[], float]
 ) -> SimParts:
@@ -140,19 +162,30 @@ def _sabertooth(
     from tether.fakes.sabertooth import FakeSabertooth
 
     device = FakeSabertooth(128, clock=clock)
-    link = SerialLink(device.path)
-    parts = SimParts(
-        closers=[link.close, device.close],
+    link = SerialLink(device.path, 9600)
+    return _two_channels(
+        names, device, link, "sabertooth",
         description="SabertoothMotors on a fake Sabertooth (pty serial)",
-        devices={"sabertooth": device, "link": link},
+        make=lambda name, ch: SabertoothMotor(
+            name, link=link, address=128, channel=ch, max_rpm=max_rpm
+        ),
     )
-    sides = [n for n in names if n.startswith("left")], [n for n in names if n.startswith("right")]
-    for channel, side in ((1, sides[0]), (2, sides[1])):
-        for name in side:  # skid-steer: one controller channel per side drives that side
-            parts.outputs[name] = device.channels[channel]
-        motor = SabertoothMotor(side[0], link=link, address=128, channel=channel, max_rpm=max_rpm)
-        parts.motors[side[0]] = motor
-    return parts
+
+
+def _roboclaw(names: list[str], _chip: str, max_rpm: float, clock: Callable[[], float]) -> SimParts:
+    from tether.drivers.roboclaw import RoboClawMotor
+    from tether.drivers.serial_link import SerialLink
+    from tether.fakes.roboclaw import FakeRoboClaw
+
+    device = FakeRoboClaw(0x80, clock=clock)
+    link = SerialLink(device.path, 38400)
+    return _two_channels(
+        names, device, link, "roboclaw",
+        description="RoboClawMotors on a fake RoboClaw (pty serial)",
+        make=lambda name, ch: RoboClawMotor(
+            name, link=link, address=0x80, channel=ch, max_rpm=max_rpm
+        ),
+    )
 
 
 _BUILDERS: dict[str, Builder] = {
@@ -160,6 +193,7 @@ _BUILDERS: dict[str, Builder] = {
     "adafruit-hat": _hat("adafruit"),
     "waveshare-hat": _hat("waveshare"),
     "sabertooth": _sabertooth,
+    "roboclaw": _roboclaw,
 }
 #: Hardware names `build_sim_rover(hardware=...)` and `tether demo --hardware` accept.
 HARDWARE = tuple(_BUILDERS)
