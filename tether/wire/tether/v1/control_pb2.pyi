@@ -1,0 +1,59 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class StatusRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SessionInfo(_message.Message):
+    __slots__ = ("id", "owner", "heartbeat_window_s", "expires_in_s", "owns", "connections")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_WINDOW_S_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_S_FIELD_NUMBER: _ClassVar[int]
+    OWNS_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    owner: str
+    heartbeat_window_s: float
+    expires_in_s: float
+    owns: _containers.RepeatedScalarFieldContainer[str]
+    connections: int
+    def __init__(self, id: _Optional[str] = ..., owner: _Optional[str] = ..., heartbeat_window_s: _Optional[float] = ..., expires_in_s: _Optional[float] = ..., owns: _Optional[_Iterable[str]] = ..., connections: _Optional[int] = ...) -> None: ...
+
+class StopInfo(_message.Message):
+    __slots__ = ("session_id", "resource", "reason", "outcome", "delay_ms", "error", "age_s")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    DELAY_MS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    AGE_S_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    resource: str
+    reason: str
+    outcome: str
+    delay_ms: float
+    error: str
+    age_s: float
+    def __init__(self, session_id: _Optional[str] = ..., resource: _Optional[str] = ..., reason: _Optional[str] = ..., outcome: _Optional[str] = ..., delay_ms: _Optional[float] = ..., error: _Optional[str] = ..., age_s: _Optional[float] = ...) -> None: ...
+
+class StatusResponse(_message.Message):
+    __slots__ = ("sessions", "recent_stops", "resources", "version", "uptime_s")
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    RECENT_STOPS_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    UPTIME_S_FIELD_NUMBER: _ClassVar[int]
+    sessions: _containers.RepeatedCompositeFieldContainer[SessionInfo]
+    recent_stops: _containers.RepeatedCompositeFieldContainer[StopInfo]
+    resources: _containers.RepeatedScalarFieldContainer[str]
+    version: str
+    uptime_s: float
+    def __init__(self, sessions: _Optional[_Iterable[_Union[SessionInfo, _Mapping]]] = ..., recent_stops: _Optional[_Iterable[_Union[StopInfo, _Mapping]]] = ..., resources: _Optional[_Iterable[str]] = ..., version: _Optional[str] = ..., uptime_s: _Optional[float] = ...) -> None: ...
