@@ -17,7 +17,7 @@ BOUND = 0.05  # the target is 2 ms; generous so a loaded CI box stays green
 @pytest.fixture(
     params=[
         ("gpio", 1), ("gpio", 2), ("adafruit-hat", 1), ("adafruit-hat", 2), ("waveshare-hat", 1),
-        ("sabertooth", 1), ("sabertooth", 2), ("roboclaw", 1), ("roboclaw", 2),
+        ("sabertooth", 1), ("sabertooth", 2), ("roboclaw", 1), ("roboclaw", 2), ("smc", 1),
     ],
     ids=lambda p: f"{p[0]}-{2 * p[1]}wd",
 )

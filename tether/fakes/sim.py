@@ -188,12 +188,37 @@ def _roboclaw(names: list[str], _chip: str, max_rpm: float, clock: Callable[[], 
     )
 
 
+def _smc(names: list[str], _chip: str, max_rpm: float, clock: Callable[[], float]) -> SimParts:
+    """Pololu SMCs are single-channel: one controller (and port) per side."""
+    from tether.drivers.pololu_smc import SmcMotor
+    from tether.drivers.serial_link import SerialLink
+    from tether.fakes.pololu_smc import FakeSmc
+
+    parts = SimParts(description="SmcMotors on fake Pololu SMCs (pty serial)")
+    sides = [n for n in names if n.startswith("left")], [n for n in names if n.startswith("right")]
+    try:
+        for side in sides:
+            device = FakeSmc(clock=clock)
+            link = SerialLink(device.path, 9600)
+            parts.closers.extend([link.close, device.close])
+            parts.devices[f"smc-{side[0]}"] = device
+            for name in side:
+                parts.outputs[name] = device.channel
+            parts.motors[side[0]] = SmcMotor(side[0], link=link, max_rpm=max_rpm)
+    except BaseException:
+        for closer in parts.closers:
+            closer()
+        raise
+    return parts
+
+
 _BUILDERS: dict[str, Builder] = {
     "gpio": _gpio,
     "adafruit-hat": _hat("adafruit"),
     "waveshare-hat": _hat("waveshare"),
     "sabertooth": _sabertooth,
     "roboclaw": _roboclaw,
+    "smc": _smc,
 }
 #: Hardware names `build_sim_rover(hardware=...)` and `tether demo --hardware` accept.
 HARDWARE = tuple(_BUILDERS)
