@@ -28,6 +28,15 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--hardware", default="gpio", help="which fake to drive: " + ", ".join(SIM_HARDWARE)
     )
+    serve = commands.add_parser("serve", help="run the daemon for a rover config")
+    serve.add_argument("config", help="the rover's TOML config")
+    serve.add_argument("--sim", action="store_true", help="run the config on fake hardware")
+    serve.add_argument("--listen", help="HOST:PORT or unix:PATH (overrides [server].listen)")
+    check = commands.add_parser("check", help="validate a config without touching hardware")
+    check.add_argument("config")
+    status = commands.add_parser("status", help="sessions, owners and recent stops of a daemon")
+    status.add_argument("address", nargs="?", default="127.0.0.1:8080",
+                        help="HOST:PORT or unix:PATH (default 127.0.0.1:8080)")
     return parser
 
 
@@ -39,13 +48,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        if args.command == "demo":
-            from tether.demo import run_demo
-
-            run_demo(window=args.window, drive_time=args.drive_time, hardware=args.hardware)
+        return _run(args)
     except TetherError as exc:
         print(f"tether: {exc}", file=sys.stderr)
         return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        from tether.demo import run_demo
+
+        run_demo(window=args.window, drive_time=args.drive_time, hardware=args.hardware)
+    elif args.command == "serve":
+        import asyncio
+
+        from tether.config import load_config
+        from tether.server.daemon import serve
+
+        asyncio.run(serve(load_config(args.config), sim=args.sim, listen=args.listen))
+    elif args.command == "check":
+        from tether.config import load_config
+
+        config = load_config(args.config)
+        print(f"{args.config}: ok; listen {config.server.listen}, heartbeat window "
+              f"{config.server.heartbeat_window:g} s; motors: "
+              f"{', '.join(f'{m.name} ({m.driver})' for m in config.motors) or 'none'}; bases: "
+              f"{', '.join(b.name for b in config.bases) or 'none'}")
+    elif args.command == "status":
+        from grpclib.exceptions import GRPCError, StreamTerminatedError
+
+        from tether.status import show_status
+
+        try:
+            print(show_status(args.address))
+        except (OSError, GRPCError, StreamTerminatedError, TimeoutError) as exc:
+            print(f"tether: no daemon answering at {args.address}: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 

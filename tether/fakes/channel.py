@@ -58,3 +58,19 @@ class DutyChannel:
             listeners = list(self._listeners)
         for listener in listeners:
             listener(now, duty)
+
+
+class MirroredOutput:
+    """A motor mounted mirror-image: the wheel turns opposite to the terminals' duty."""
+
+    def __init__(self, source: DutyChannel) -> None:
+        self.source = source
+
+    @property
+    def duty(self) -> float:
+        """The wheel's duty (forward positive)."""
+        return -self.source.duty + 0.0
+
+    def subscribe(self, listener: DutyListener) -> None:
+        """Pass changes on, mirrored."""
+        self.source.subscribe(lambda now, duty: listener(now, -duty + 0.0))

@@ -1,0 +1,144 @@
+"""What every RPC handler shares: robot, sessions, error mapping, off-loop hardware calls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError
+
+from tether.drivers.base import Base
+from tether.drivers.motor import Motor
+from tether.errors import (
+    HardwareError,
+    InvalidCommand,
+    SessionExpired,
+    TooManySessions,
+    Unsupported,
+)
+from tether.robot import Robot
+from tether.server.connections import ConnectionTracker, connection_key
+from tether.session import SessionManager
+
+log = logging.getLogger("tether.server")
+
+SESSION_METADATA = "viam-sid"
+MONITORED_METADATA = "viam-smrn"
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def grpc_errors() -> Iterator[None]:
+    """Turn tether's errors into the gRPC statuses clients expect (SESSION_EXPIRED exactly)."""
+    try:
+        yield
+    except GRPCError:
+        raise
+    except SessionExpired as exc:
+        raise GRPCError(Status.INVALID_ARGUMENT, "SESSION_EXPIRED") from exc
+    except InvalidCommand as exc:
+        raise GRPCError(Status.INVALID_ARGUMENT, str(exc)) from exc
+    except Unsupported as exc:
+        raise GRPCError(Status.UNIMPLEMENTED, str(exc)) from exc
+    except TooManySessions as exc:
+        raise GRPCError(Status.RESOURCE_EXHAUSTED, str(exc)) from exc
+    except HardwareError as exc:
+        raise GRPCError(Status.UNAVAILABLE, f"hardware error: {exc}") from exc
+
+
+def resource_name(kind: str, name: str) -> str:
+    """The string form of a Viam resource name, as sent in viam-smrn."""
+    return f"rdk:component:{kind}/{name}"
+
+
+class Api:
+    """The daemon's state as the handlers see it."""
+
+    def __init__(self, robot: Robot, sessions: SessionManager) -> None:
+        self.robot = robot
+        self.sessions = sessions
+        self.tracker = ConnectionTracker(self._end_orphaned)
+        self.started = time.monotonic()
+        self.shutting_down = False
+        self._commands = ThreadPoolExecutor(32, thread_name_prefix="tether-cmd")
+        self._stops = ThreadPoolExecutor(4, thread_name_prefix="tether-stop-rpc")
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Remember the daemon's loop (connection-lost callbacks come from it)."""
+        self._loop = loop
+
+    def owner(self, _stream: Any) -> str:
+        """The authenticated identity of a request ('' until API keys exist)."""
+        return ""
+
+    def base(self, name: str) -> Base:
+        """The base with that name, or NOT_FOUND naming it."""
+        base = self.robot.bases.get(name)
+        if base is None:
+            raise GRPCError(Status.NOT_FOUND, f"no base named {name!r}")
+        return base
+
+    def motor(self, name: str) -> Motor:
+        """The motor with that name, or NOT_FOUND naming it."""
+        motor = self.robot.motors.get(name)
+        if motor is None:
+            raise GRPCError(Status.NOT_FOUND, f"no motor named {name!r}")
+        return motor
+
+    def refuse_if_stopping(self) -> None:
+        """New commands are refused once shutdown began."""
+        if self.shutting_down:
+            raise GRPCError(Status.UNAVAILABLE, "tether is shutting down")
+
+    async def monitor(self, stream: Any, kind: str, name: str, resource: Any) -> None:
+        """Safety-monitor a resource for the call's session (or release it: no session).
+
+        Runs before any response is sent, so viam-smrn can go out with the headers.
+        """
+        session_id = (stream.metadata or {}).get(SESSION_METADATA)
+        if session_id:
+            owner = self.owner(stream)
+            self.sessions.associate(session_id, name, resource, owner=owner)
+            self.tracker.carried(connection_key(stream), session_id)
+            await stream.send_initial_metadata(
+                metadata={MONITORED_METADATA: resource_name(kind, name)}
+            )
+        else:
+            self.sessions.associate(None, name)
+
+    async def run(self, call: Callable[[], T]) -> T:
+        """Run a hardware call off the event loop, so a slow device never delays a heartbeat."""
+        return await asyncio.get_running_loop().run_in_executor(self._commands, call)
+
+    async def run_stop(self, call: Callable[[], T]) -> T:
+        """Stops get their own threads: never queued behind commands."""
+        return await asyncio.get_running_loop().run_in_executor(self._stops, call)
+
+    async def run_move(self, move: Callable[[], bool], stop: Callable[[], None]) -> bool:
+        """A blocking move; if the RPC is cancelled (caller gone), the resource is stopped."""
+        future = asyncio.get_running_loop().run_in_executor(self._commands, move)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            log.info("blocking move cancelled by its caller; stopping")
+            await self.run_stop(stop)
+            raise
+
+    def _end_orphaned(self, session_id: str) -> None:
+        """Called on the loop when a session's last connection closed: end it off the loop."""
+        if self._loop is not None and self._loop.is_running():
+            self._loop.run_in_executor(self._stops, self.sessions.end, session_id)
+        else:
+            self.sessions.end(session_id)
+
+    def close(self) -> None:
+        """Let the worker threads go."""
+        self._commands.shutdown(wait=False, cancel_futures=True)
+        self._stops.shutdown(wait=False)

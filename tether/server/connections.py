@@ -1,0 +1,128 @@
+"""Which connections carried which session ids, so a session ends when its last one closes.
+
+viam-sdk heartbeats on a second TCP connection, so a session can't be keyed by connection:
+every connection that carried an id is recorded, and the session ends (its motors stop) when
+the last of them closes - a killed client stops the rover in milliseconds, not a window.
+
+grpclib makes one H2Protocol per connection in the private Server._protocol_factory; pinned
+grpclib (<0.5) and tests/server cover this hook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Collection
+from typing import Any
+
+from grpclib.server import Server
+
+log = logging.getLogger("tether.server")
+
+ConnectionKey = int
+
+
+def connection_key(stream: Any) -> ConnectionKey:
+    """The connection a request arrived on (grpclib's Peer wraps the transport)."""
+    return id(stream.peer._transport)
+
+
+class ConnectionTracker:
+    """Session ids per connection and connections per session id; thread-safe."""
+
+    def __init__(self, on_orphaned: Callable[[str], None]) -> None:
+        self._on_orphaned = on_orphaned
+        self._lock = threading.Lock()
+        self._open: set[ConnectionKey] = set()
+        self._sessions_of: dict[ConnectionKey, set[str]] = {}
+        self._connections_of: dict[str, set[ConnectionKey]] = {}
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now."""
+        return len(self._open)
+
+    def connections_of(self, session_id: str) -> int:
+        """How many open connections have carried this session id."""
+        with self._lock:
+            return len(self._connections_of.get(session_id, ()))
+
+    def opened(self, key: ConnectionKey) -> None:
+        """A connection was accepted."""
+        with self._lock:
+            self._open.add(key)
+
+    def carried(self, key: ConnectionKey, session_id: str) -> None:
+        """A request on this connection used this session id."""
+        with self._lock:
+            if key not in self._open:
+                return
+            self._sessions_of.setdefault(key, set()).add(session_id)
+            self._connections_of.setdefault(session_id, set()).add(key)
+
+    def forget(self, session_id: str) -> None:
+        """The session ended some other way."""
+        with self._lock:
+            for key in self._connections_of.pop(session_id, set()):
+                self._sessions_of.get(key, set()).discard(session_id)
+
+    def closed(self, key: ConnectionKey) -> list[str]:
+        """A connection closed; end (via the callback) every session it was the last one of."""
+        with self._lock:
+            self._open.discard(key)
+            orphaned = []
+            for session_id in self._sessions_of.pop(key, set()):
+                holders = self._connections_of.get(session_id, set())
+                holders.discard(key)
+                if not holders:
+                    self._connections_of.pop(session_id, None)
+                    orphaned.append(session_id)
+        for session_id in orphaned:
+            log.info("session %s: its last connection closed; ending it", session_id)
+            self._on_orphaned(session_id)
+        return orphaned
+
+
+class _TrackedProtocol(asyncio.Protocol):
+    """Delegates to grpclib's H2Protocol; tells the tracker when the connection comes and goes."""
+
+    def __init__(self, inner: asyncio.Protocol, tracker: ConnectionTracker) -> None:
+        self._inner = inner
+        self._tracker = tracker
+        self._key: ConnectionKey | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._key = id(transport)
+        self._tracker.opened(self._key)
+        self._inner.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received()
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        try:
+            self._inner.connection_lost(exc)
+        finally:
+            if self._key is not None:
+                self._tracker.closed(self._key)
+
+
+class TrackingServer(Server):
+    """grpclib's Server whose connections report to a ConnectionTracker."""
+
+    def __init__(self, handlers: Collection[Any], *, tracker: ConnectionTracker, **kw: Any) -> None:
+        super().__init__(handlers, **kw)
+        self._tracker = tracker
+
+    def _protocol_factory(self) -> Any:
+        return _TrackedProtocol(super()._protocol_factory(), self._tracker)

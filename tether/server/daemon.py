@@ -1,0 +1,160 @@
+"""`tether serve`: build the rover, serve the API, stop everything on the way out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import stat
+from typing import Any
+
+from grpclib.const import Status
+from grpclib.encoding.proto import ProtoCodec
+from grpclib.exceptions import GRPCError
+
+from tether.config import RobotConfig, parse_listen
+from tether.robot import Robot, build_robot
+from tether.server.api import Api
+from tether.server.connections import TrackingServer
+from tether.server.services import (
+    BaseService,
+    ControlService,
+    MotorService,
+    RobotService,
+    UnservedMethods,
+)
+from tether.session import SessionManager
+
+log = logging.getLogger("tether.server")
+
+MAX_MESSAGE_BYTES = 64 * 1024
+SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+class LimitedProtoCodec(ProtoCodec):
+    """Refuses oversized requests before decoding them (no tether message needs 64 KiB)."""
+
+    def decode(self, data: bytes, message_type: Any) -> Any:
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise GRPCError(
+                Status.RESOURCE_EXHAUSTED,
+                f"request of {len(data)} bytes: expected at most {MAX_MESSAGE_BYTES}",
+            )
+        return super().decode(data, message_type)
+
+
+class Daemon:
+    """One rover, one session manager, one gRPC server; start(), then stop() (or a signal)."""
+
+    def __init__(self, config: RobotConfig, *, sim: bool = False, listen: str | None = None):
+        self.config = config
+        self.sim = sim or config.sim
+        self.listen = listen or config.server.listen
+        self.address = parse_listen(self.listen, "--listen")
+        self.robot: Robot | None = None
+        self.api: Api | None = None
+        self._server: TrackingServer | None = None
+        self._stopping = asyncio.Event()
+        self._signals = 0
+        self.bound: str = ""
+
+    async def start(self) -> str:
+        """Build the robot and start listening; returns the address actually bound."""
+        self.robot = build_robot(self.config, sim=self.sim)
+        window = self.config.server
+        sessions = SessionManager(
+            self.robot.get, heartbeat_window=window.heartbeat_window,
+            stop_timeout=window.stop_timeout, max_sessions=window.max_sessions,
+        )
+        self.api = Api(self.robot, sessions)
+        self.api.bind(asyncio.get_running_loop())
+        handlers = [RobotService(self.api), BaseService(self.api), MotorService(self.api),
+                    ControlService(self.api), UnservedMethods()]
+        self._server = TrackingServer(handlers, tracker=self.api.tracker, codec=LimitedProtoCodec())
+        try:
+            if isinstance(self.address, str):
+                _remove_stale_socket(self.address)
+                await self._server.start(path=self.address)
+                self.bound = f"unix:{self.address}"
+            else:
+                host, port = self.address
+                await self._server.start(host, port)
+                listener: Any = self._server._server
+                sockets = listener.sockets if listener is not None else []
+                self.bound = f"{host}:{sockets[0].getsockname()[1] if sockets else port}"
+        except BaseException:
+            await self.stop()
+            raise
+        return self.bound
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT/SIGHUP: stop everything and exit; a second signal exits at once."""
+        loop = asyncio.get_running_loop()
+        for signum in SHUTDOWN_SIGNALS:
+            loop.add_signal_handler(signum, self._on_signal, signum)
+
+    def _on_signal(self, signum: int) -> None:
+        self._signals += 1
+        if self._signals > 1:
+            log.warning("second signal: stopping motors and exiting now")
+            if self.robot is not None:
+                self.robot.stop_all()
+            os._exit(128 + signum)
+        log.warning("signal %s: refusing new commands, stopping every actuator",
+                    signal.Signals(signum).name)
+        if self.api is not None:
+            self.api.shutting_down = True
+        self._stopping.set()
+
+    async def wait(self) -> None:
+        """Until a signal (or request_stop()) asks the daemon to stop."""
+        await self._stopping.wait()
+
+    def request_stop(self) -> None:
+        """Ask a running daemon to shut down (from its loop)."""
+        self._stopping.set()
+
+    async def stop(self) -> None:
+        """Refuse commands, stop every actuator, end sessions, close the server, release."""
+        loop = asyncio.get_running_loop()
+        if self.api is not None:
+            self.api.shutting_down = True
+        if self.robot is not None:
+            await loop.run_in_executor(None, self.robot.stop_all)
+        if self.api is not None:
+            await loop.run_in_executor(None, self.api.sessions.close)
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+        if self.robot is not None:
+            await loop.run_in_executor(None, self.robot.close)
+        if self.api is not None:
+            self.api.close()
+        if isinstance(self.address, str):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.address)
+
+
+def _remove_stale_socket(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        if stat.S_ISSOCK(os.stat(path).st_mode):
+            os.unlink(path)
+
+
+async def serve(config: RobotConfig, *, sim: bool = False, listen: str | None = None) -> None:
+    """Run the daemon until a signal; what `tether serve` does."""
+    daemon = Daemon(config, sim=sim, listen=listen)
+    bound = await daemon.start()
+    daemon.install_signal_handlers()
+    assert daemon.robot is not None
+    names = ", ".join(repr(n) for n in daemon.robot.resources)
+    print(f"tether: serving {names} on {bound}{' (simulated hardware)' if daemon.sim else ''}",
+          flush=True)
+    try:
+        await daemon.wait()
+    finally:
+        await daemon.stop()
+        print("tether: stopped; every actuator stopped and released", flush=True)

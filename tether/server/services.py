@@ -1,0 +1,294 @@
+"""The gRPC services: Viam's RobotService/BaseService/MotorService subset and tether.v1.
+
+Method names are the RPC names (CamelCase), as grpclib's generated bases require.
+"""
+# ruff: noqa: N802
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from google.protobuf.empty_pb2 import Empty
+from grpclib.const import Cardinality, Handler, Status
+from grpclib.exceptions import GRPCError
+
+from tether import __version__
+from tether.drivers.validate import check_finite, check_number
+from tether.server.api import Api, grpc_errors
+from tether.server.connections import connection_key
+from tether.wire.tether.v1 import control_grpc, control_pb2
+from tether.wire.viam.common.v1 import common_pb2
+from tether.wire.viam.component.base.v1 import base_grpc, base_pb2
+from tether.wire.viam.component.motor.v1 import motor_grpc, motor_pb2
+from tether.wire.viam.robot.v1 import robot_grpc, robot_pb2
+
+Stream = Any
+
+
+async def _request(stream: Stream) -> Any:
+    message = await stream.recv_message()
+    if message is None:
+        raise GRPCError(Status.INVALID_ARGUMENT, "empty request")
+    return message
+
+
+class RobotService(robot_grpc.RobotServiceBase):
+    """ResourceNames, sessions and StopAll; every other robot method is UNIMPLEMENTED."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    async def ResourceNames(self, stream: Stream) -> None:
+        await _request(stream)
+        names = [
+            common_pb2.ResourceName(namespace="rdk", type="component", subtype=kind, name=name)
+            for kind, group in (("base", self.api.robot.bases), ("motor", self.api.robot.motors))
+            for name in group
+        ]
+        await stream.send_message(robot_pb2.ResourceNamesResponse(resources=names))
+
+    async def StartSession(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            self.api.refuse_if_stopping()
+            session = self.api.sessions.start(
+                owner=self.api.owner(stream), resume=request.resume or None
+            )
+        self.api.tracker.carried(connection_key(stream), session.id)
+        response = robot_pb2.StartSessionResponse(id=session.id)
+        response.heartbeat_window.FromNanoseconds(round(session.heartbeat_window * 1e9))
+        await stream.send_message(response)
+
+    async def SendSessionHeartbeat(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            self.api.sessions.heartbeat(request.id, owner=self.api.owner(stream))
+        self.api.tracker.carried(connection_key(stream), request.id)
+        await stream.send_message(robot_pb2.SendSessionHeartbeatResponse())
+
+    async def StopAll(self, stream: Stream) -> None:
+        await _request(stream)
+        errors = await self.api.run_stop(self.api.robot.stop_all)
+        if errors:
+            raise GRPCError(Status.UNAVAILABLE, "stop failed for " + "; ".join(errors))
+        await stream.send_message(robot_pb2.StopAllResponse())
+
+
+class BaseService(base_grpc.BaseServiceBase):
+    """Differential bases; SetPower/SetVelocity/MoveStraight/Spin are safety-monitored."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    async def SetPower(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            base = self.api.base(request.name)
+            linear = check_number(request.linear.y, "set_power linear.y", -1, 1)
+            angular = check_number(request.angular.z, "set_power angular.z", -1, 1)
+            self.api.refuse_if_stopping()
+            await self.api.monitor(stream, "base", request.name, base)
+            await self.api.run(lambda: base.set_power(linear, angular))
+        await stream.send_message(base_pb2.SetPowerResponse())
+
+    async def SetVelocity(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            base = self.api.base(request.name)
+            speed = check_finite(request.linear.y, "set_velocity linear.y")
+            spin = check_finite(request.angular.z, "set_velocity angular.z")
+            self.api.refuse_if_stopping()
+            await self.api.monitor(stream, "base", request.name, base)
+            await self.api.run(lambda: base.set_velocity(speed, spin))
+        await stream.send_message(base_pb2.SetVelocityResponse())
+
+    async def MoveStraight(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            base = self.api.base(request.name)
+            distance = float(request.distance_mm)
+            speed = check_finite(request.mm_per_sec, "move_straight mm_per_sec", nonzero=True)
+            self.api.refuse_if_stopping()
+            await self.api.monitor(stream, "base", request.name, base)
+            await self.api.run_move(lambda: base.move_straight(distance, speed), base.stop)
+        await stream.send_message(base_pb2.MoveStraightResponse())
+
+    async def Spin(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            base = self.api.base(request.name)
+            angle = check_finite(request.angle_deg, "spin angle_deg")
+            rate = check_finite(request.degs_per_sec, "spin degs_per_sec", nonzero=True)
+            self.api.refuse_if_stopping()
+            await self.api.monitor(stream, "base", request.name, base)
+            await self.api.run_move(lambda: base.spin(angle, rate), base.stop)
+        await stream.send_message(base_pb2.SpinResponse())
+
+    async def Stop(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            base = self.api.base(request.name)
+            await self.api.run_stop(base.stop)
+        await stream.send_message(base_pb2.StopResponse())
+
+    async def IsMoving(self, stream: Stream) -> None:
+        request = await _request(stream)
+        base = self.api.base(request.name)
+        await stream.send_message(base_pb2.IsMovingResponse(is_moving=base.is_moving()))
+
+    async def GetProperties(self, stream: Stream) -> None:
+        request = await _request(stream)
+        properties = self.api.base(request.name).properties()
+        await stream.send_message(
+            base_pb2.GetPropertiesResponse(
+                width_meters=properties.width_meters,
+                turning_radius_meters=properties.turning_radius_meters,
+                wheel_circumference_meters=properties.wheel_circumference_meters,
+            )
+        )
+
+
+class MotorService(motor_grpc.MotorServiceBase):
+    """Single motors; SetPower/GoFor/SetRPM are safety-monitored."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    async def SetPower(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            motor = self.api.motor(request.name)
+            power = check_number(request.power_pct, "set_power power_pct", -1, 1)
+            self.api.refuse_if_stopping()
+            await self.api.monitor(stream, "motor", request.name, motor)
+            await self.api.run(lambda: motor.set_power(power))
+        await stream.send_message(motor_pb2.SetPowerResponse())
+
+    async def GoFor(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            motor = self.api.motor(request.name)
+            rpm = check_finite(request.rpm, "go_for rpm", nonzero=True)
+            turns = check_finite(request.revolutions, "go_for revolutions", nonzero=True)
+            self.api.refuse_if_stopping()
+            await self.api.monitor(stream, "motor", request.name, motor)
+            await self.api.run_move(lambda: motor.go_for(rpm, turns), motor.stop)
+        await stream.send_message(motor_pb2.GoForResponse())
+
+    async def SetRPM(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            motor = self.api.motor(request.name)
+            rpm = check_finite(request.rpm, "set_rpm rpm")
+            if motor.max_rpm is None:
+                raise GRPCError(Status.UNIMPLEMENTED, f"motor {request.name!r} has no max_rpm")
+            power = check_number(rpm / motor.max_rpm, f"set_rpm rpm={rpm!r} as power", -1, 1)
+            self.api.refuse_if_stopping()
+            await self.api.monitor(stream, "motor", request.name, motor)
+            await self.api.run(lambda: motor.set_power(power))
+        await stream.send_message(motor_pb2.SetRPMResponse())
+
+    async def Stop(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            await self.api.run_stop(self.api.motor(request.name).stop)
+        await stream.send_message(motor_pb2.StopResponse())
+
+    async def IsPowered(self, stream: Stream) -> None:
+        request = await _request(stream)
+        powered, power = self.api.motor(request.name).is_powered()
+        await stream.send_message(motor_pb2.IsPoweredResponse(is_on=powered, power_pct=power))
+
+    async def IsMoving(self, stream: Stream) -> None:
+        request = await _request(stream)
+        moving = self.api.motor(request.name).is_moving()
+        await stream.send_message(motor_pb2.IsMovingResponse(is_moving=moving))
+
+    async def GetProperties(self, stream: Stream) -> None:
+        request = await _request(stream)
+        reporting = self.api.motor(request.name).properties().position_reporting
+        await stream.send_message(motor_pb2.GetPropertiesResponse(position_reporting=reporting))
+
+    async def GetPosition(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            motor = self.api.motor(request.name)
+            position = await self.api.run(motor.position)
+        await stream.send_message(motor_pb2.GetPositionResponse(position=position))
+
+
+class ControlService(control_grpc.ControlServiceBase):
+    """tether.v1: what `tether status` shows."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    async def Status(self, stream: Stream) -> None:
+        await _request(stream)
+        manager, now = self.api.sessions, self.api.sessions.clock()
+        owners: dict[str, list[str]] = {}
+        for name in self.api.robot.resources:
+            holder = manager.owner_of(name)
+            if holder is not None:
+                owners.setdefault(holder.id, []).append(name)
+        sessions = [
+            control_pb2.SessionInfo(
+                id=s.id, owner=s.owner, heartbeat_window_s=s.heartbeat_window,
+                expires_in_s=max(0.0, s.deadline - now), owns=owners.get(s.id, []),
+                connections=self.api.tracker.connections_of(s.id),
+            )
+            for s in manager.sessions()
+        ]
+        stops = [
+            control_pb2.StopInfo(
+                session_id=e.session_id, resource=e.resource, reason=e.reason.value,
+                outcome=e.outcome.value, delay_ms=(e.delay or 0.0) * 1000, error=e.error or "",
+                age_s=max(0.0, now - (e.finished or e.entered or e.deadline)),
+            )
+            for e in manager.recent_stops()[-20:]
+        ]
+        await stream.send_message(
+            control_pb2.StatusResponse(
+                sessions=sessions, recent_stops=stops, resources=list(self.api.robot.resources),
+                version=__version__, uptime_s=time.monotonic() - self.api.started,
+            )
+        )
+
+
+#: The rest of the Viam services' methods (names from viam-sdk 0.85's descriptors): answered
+#: with a proper UNIMPLEMENTED status, which grpclib clients (viam-sdk) read as such, rather than
+#: grpclib's bare "method not found" reply that they report as UNKNOWN.
+UNSERVED = {
+    "viam.robot.v1.RobotService": (
+        "GetOperations", "GetSessions", "ResourceRPCSubtypes", "CancelOperation",
+        "BlockForOperation", "GetModelsFromModules", "GetStatus", "StreamStatus", "Log",
+        "GetCloudMetadata", "RestartModule", "Shutdown", "GetMachineStatus", "GetVersion",
+        "Tunnel", "ListTunnels", "FrameSystemConfig", "GetPose", "TransformPose", "TransformPCD",
+        "SendTraces", "UploadDataFromPath",
+    ),
+    "viam.component.base.v1.BaseService": ("DoCommand", "GetStatus", "GetGeometries"),
+    "viam.component.motor.v1.MotorService": (
+        "GoTo", "ResetZeroPosition", "DoCommand", "GetStatus", "GetGeometries",
+    ),
+}
+
+
+class UnservedMethods:
+    """Answers every method in UNSERVED with UNIMPLEMENTED, without reading the request."""
+
+    def __mapping__(self) -> dict[str, Handler]:
+        return {
+            f"/{service}/{method}": Handler(
+                self._refuse(f"{service}/{method}"), Cardinality.UNARY_UNARY, Empty, Empty
+            )
+            for service, methods in UNSERVED.items()
+            for method in methods
+        }
+
+    @staticmethod
+    def _refuse(path: str) -> Any:
+        async def refuse(_stream: Stream) -> None:
+            raise GRPCError(Status.UNIMPLEMENTED, f"{path} is not served by tether")
+
+        return refuse

@@ -1,0 +1,46 @@
+"""`tether status`: live sessions, who owns what, and the last stops with their delays."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tether.client.channel import open_channel
+from tether.wire.tether.v1 import control_grpc, control_pb2
+
+
+async def fetch_status(address: str, timeout: float = 3.0) -> control_pb2.StatusResponse:
+    """Ask the daemon at address for its status."""
+    channel = open_channel(address)
+    try:
+        stub = control_grpc.ControlServiceStub(channel)
+        return await stub.Status(control_pb2.StatusRequest(), timeout=timeout)
+    finally:
+        channel.close()
+
+
+def format_status(status: control_pb2.StatusResponse) -> str:
+    """The report `tether status` prints."""
+    lines = [
+        f"tether {status.version}, up {status.uptime_s:.1f} s; "
+        f"resources: {', '.join(status.resources) or 'none'}",
+        f"sessions ({len(status.sessions)}):",
+    ]
+    for s in status.sessions:
+        owns = ", ".join(s.owns) or "nothing"
+        lines.append(
+            f"  {s.id}  owner={s.owner!r}  window {s.heartbeat_window_s:g} s  expires in "
+            f"{s.expires_in_s:.2f} s  owns {owns}  connections {s.connections}"
+        )
+    lines.append(f"recent stops ({len(status.recent_stops)}):")
+    for e in status.recent_stops:
+        error = f"  error: {e.error}" if e.error else ""
+        lines.append(
+            f"  {e.resource} {e.outcome} ({e.reason})  delay {e.delay_ms:.2f} ms  "
+            f"session {e.session_id[:8]}  {e.age_s:.1f} s ago{error}"
+        )
+    return "\n".join(lines)
+
+
+def show_status(address: str) -> str:
+    """Fetch and format (blocking)."""
+    return format_status(asyncio.run(fetch_status(address)))
