@@ -219,3 +219,27 @@ def test_stop_all_and_status(wire: Wire, daemon: DaemonThread) -> None:
     assert [s.id for s in status.sessions] == [session.id]
     assert list(status.sessions[0].owns) == ["base"]
     assert status.sessions[0].connections == 1
+
+
+def test_old_session_id_after_a_daemon_restart_is_session_expired_then_a_fresh_one_works() -> None:
+    first = DaemonThread()
+    port = first.address.rsplit(":", 1)[1]
+    wire = Wire(first)
+    old = wire.start_session()
+    wire.set_power(0.4, sid=old.id)
+    wire.close()
+    first.close()
+    second = DaemonThread(listen=f"127.0.0.1:{port}")
+    wire = Wire(second)
+    try:
+        with pytest.raises(GRPCError) as error:
+            wire.set_power(0.4, sid=old.id)
+        assert error.value.message == "SESSION_EXPIRED"
+        assert not second.moving()
+        fresh = wire.start_session(resume=old.id)
+        assert fresh.id != old.id
+        wire.set_power(0.4, sid=fresh.id)
+        assert second.moving()
+    finally:
+        wire.close()
+        second.close()

@@ -41,6 +41,7 @@ def grpc_errors() -> Iterator[None]:
     except GRPCError:
         raise
     except SessionExpired as exc:
+        log.info("SESSION_EXPIRED for session id %r", exc.session_id)
         raise GRPCError(Status.INVALID_ARGUMENT, "SESSION_EXPIRED") from exc
     except InvalidCommand as exc:
         raise GRPCError(Status.INVALID_ARGUMENT, str(exc)) from exc

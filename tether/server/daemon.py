@@ -157,4 +157,7 @@ async def serve(config: RobotConfig, *, sim: bool = False, listen: str | None = 
         await daemon.wait()
     finally:
         await daemon.stop()
+        if daemon.robot is not None and daemon.robot.outputs:
+            duties = ", ".join(f"{n}={o.duty:g}" for n, o in daemon.robot.outputs.items())
+            print(f"tether: duties at exit: {duties}", flush=True)
         print("tether: stopped; every actuator stopped and released", flush=True)
