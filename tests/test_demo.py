@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tether.cli import main
-from tether.demo import run_demo
+from tether.demo import run_daemon_demo, run_demo
 from tether.fakes.sim import HARDWARE as SIM_HARDWARE
 
 
@@ -43,11 +43,36 @@ def test_demo_rejects_a_bad_window_with_exit_code_2() -> None:
     assert main(["demo", "--window", "0.001"]) == 2
 
 
-def test_console_script_runs_the_demo() -> None:
+def test_console_script_runs_the_in_process_demo() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "tether.cli", "demo", "--window", "0.1", "--drive-time", "0.3"],
+        [sys.executable, "-m", "tether.cli", "demo", "--in-process", "--window", "0.1",
+         "--drive-time", "0.3"],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "after the session's deadline" in done.stdout
     assert "after end()" in done.stdout
+
+
+@pytest.mark.parametrize("hardware", ["gpio", "adafruit-hat", "roboclaw"])
+def test_daemon_demo_kill_stops_fast_and_hang_stops_at_the_window(hardware: str) -> None:
+    lines: list[str] = []
+    result = run_daemon_demo(window=0.3, drive_time=0.5, say=lines.append, hardware=hardware)
+    assert 0 <= result.kill_delay < 0.15, "connection loss ends the session, not the window"
+    assert result.speed_at_kill_mm_s > 100
+    assert 0 < result.rolled_after_kill_mm < 40
+    assert 0.3 - 0.06 - 0.05 <= result.hang_delay <= 0.3 + 0.3
+    text = "\n".join(lines)
+    shown = re.search(r"every wheel at duty 0 ([\d.]+) ms later", text)
+    assert shown is not None
+    assert abs(float(shown.group(1)) - result.kill_delay * 1000) < 0.06
+
+
+def test_console_script_runs_the_daemon_demo() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tether.cli", "demo", "--window", "0.2", "--drive-time", "0.3"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "SIGKILL of the client" in done.stdout
+    assert "at its session's deadline" in done.stdout

@@ -21,7 +21,9 @@ def _build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="drive the simulated rover, drop the session, time the stop"
     )
-    demo.add_argument("--window", type=float, default=0.25, help="heartbeat window in seconds")
+    demo.add_argument("--window", type=float, default=0.5, help="heartbeat window in seconds")
+    demo.add_argument("--in-process", action="store_true",
+                      help="the session layer alone, in one process (no daemon, no client)")
     demo.add_argument(
         "--drive-time", type=float, default=1.0, help="seconds of heartbeating before going silent"
     )
@@ -56,9 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
-        from tether.demo import run_demo
+        from tether.demo import run_daemon_demo, run_demo
 
-        run_demo(window=args.window, drive_time=args.drive_time, hardware=args.hardware)
+        demo = run_demo if args.in_process else run_daemon_demo
+        demo(window=args.window, drive_time=args.drive_time, hardware=args.hardware)
     elif args.command == "serve":
         import asyncio
 

@@ -260,7 +260,9 @@ def _motor(source: str, index: int, data: object, server: ServerConfig) -> Motor
     table.number("max_rpm", 1e-3, 1e6)
     if driver in ("sabertooth", "roboclaw", "smc"):
         table.get("port", str, required=True)
-        options.setdefault("controller_timeout", round(server.heartbeat_window + 0.15, 1))
+        # a little above the session window, in the controllers' 100 ms steps
+        tenths = math.ceil(round((server.heartbeat_window + 0.1) * 10, 6))
+        options.setdefault("controller_timeout", tenths / 10)
     if driver == "hat":
         table.get("chip", str, required=True)
         if "channels" in options:
