@@ -243,3 +243,26 @@ def test_old_session_id_after_a_daemon_restart_is_session_expired_then_a_fresh_o
     finally:
         wire.close()
         second.close()
+
+
+def _start_long_move(wire: Wire) -> asyncio.Task[Any]:
+    request = base_pb2.MoveStraightRequest(name="base", distance_mm=2000, mm_per_sec=200)
+    return wire.loop.create_task(wire.base.MoveStraight(request))
+
+
+def test_cancelled_move_straight_rpc_stops_the_base(wire: Wire, daemon: DaemonThread) -> None:
+    task = _start_long_move(wire)
+    wire.loop.run_until_complete(asyncio.sleep(0.2))
+    assert daemon.moving()
+    task.cancel()
+    wire.loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+    assert daemon.wait_until(lambda: not daemon.moving(), 2.0), "the cancelled move stopped"
+
+
+def test_move_stops_when_the_callers_connection_drops(wire: Wire, daemon: DaemonThread) -> None:
+    task = _start_long_move(wire)
+    wire.loop.run_until_complete(asyncio.sleep(0.2))
+    assert daemon.moving()
+    wire.channel.close()
+    wire.loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+    assert daemon.wait_until(lambda: not daemon.moving(), 2.0), "the abandoned move stopped"
