@@ -162,3 +162,19 @@ def test_viam_sdk_drives_again_on_a_fresh_session_after_a_daemon_restart(
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.communicate(timeout=20)
+
+
+def test_viam_sdk_over_a_unix_socket(tmp_path: Path, clients: list[Client]) -> None:
+    socket_path = tmp_path / "tether.sock"
+    daemon = DaemonThread(listen=f"unix:{socket_path}")
+    try:
+        assert daemon.address == f"unix:{socket_path}"
+        clients.append(client := Client(str(socket_path), 0.3))
+        assert daemon.wait_until(daemon.moving, 5)
+        killed = client.signal(signal.SIGKILL)
+        assert daemon.wait_until(lambda: not daemon.moving(), 5)
+        stopped = daemon.stopped_at()
+        assert stopped is not None and stopped - killed < WINDOW / 2
+    finally:
+        daemon.close()
+    assert not socket_path.exists(), "the daemon removed its socket"
