@@ -67,6 +67,20 @@ def test_sigkilled_client_stops_the_rover_long_before_the_window(
     assert daemon.daemon.api.sessions.sessions() == []  # type: ignore[union-attr]
 
 
+def test_sdk_drives_a_motor_and_its_heartbeats_keep_the_session_alive(
+    daemon: DaemonThread, clients: list[Client]
+) -> None:
+    clients.append(client := Client(daemon.address, -0.35, "motor"))
+    assert daemon.wait_until(lambda: daemon.duties()["left"] == pytest.approx(-0.35), 5)
+    time.sleep(3 * WINDOW)
+    assert daemon.duties()["left"] == pytest.approx(-0.35), "heartbeats alone kept it alive"
+    (session,) = daemon.daemon.api.sessions.sessions()  # type: ignore[union-attr]
+    assert daemon.daemon.api.sessions.owner_of("left") is session  # type: ignore[union-attr]
+    assert daemon.daemon.api.tracker.connections_of(session.id) == 2, "the SDK's two connections"  # type: ignore[union-attr]
+    client.signal(signal.SIGKILL)
+    assert daemon.wait_until(lambda: not daemon.moving(), 5)
+
+
 def test_hung_client_keeping_its_connections_is_stopped_at_the_window(
     daemon: DaemonThread, clients: list[Client]
 ) -> None:
