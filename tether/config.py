@@ -27,7 +27,7 @@ DRIVER_KEYS: dict[str, dict[str, Any]] = {
     "roboclaw": {**_SERIAL_MOTOR, "encoder_counts_per_rev": NUMBER},
     "smc": {"port": str, "crc": bool, "autobaud": bool, "controller_timeout": NUMBER},
 }
-_SECTIONS = {"server", "sim", "gpio", "pca9685", "serial", "motor", "base"}
+_SECTIONS = {"server", "sim", "gpio", "pca9685", "serial", "motor", "base", "auth"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,16 @@ class ServerConfig:
     heartbeat_window: float = 0.5
     stop_timeout: float = 1.0
     max_sessions: int = 10_000
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key: clients authenticate with its id and secret; sessions belong to the id."""
+
+    id: str
+    secret: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,7 @@ class RobotConfig:
     ports: tuple[PortConfig, ...] = ()
     motors: tuple[MotorConfig, ...] = ()
     bases: tuple[BaseConfig, ...] = ()
+    keys: tuple[ApiKey, ...] = ()
 
     @property
     def resource_names(self) -> list[str]:
@@ -184,7 +195,10 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> RobotConfig:
     ports = tuple(_port(source, i, t) for i, t in enumerate(_array(root, "serial")))
     motors = tuple(_motor(source, i, t, server) for i, t in enumerate(_array(root, "motor")))
     bases = tuple(_base(source, i, t) for i, t in enumerate(_array(root, "base")))
-    config = RobotConfig(source, server, bool(sim), pin_factory, chips, ports, motors, bases)
+    keys = _keys(_Table(source, "[auth]", data.get("auth", {})))
+    config = RobotConfig(
+        source, server, bool(sim), pin_factory, chips, ports, motors, bases, keys
+    )
     _cross_check(config)
     return config
 
@@ -197,7 +211,12 @@ def _array(root: _Table, key: str) -> list[Any]:
 
 
 def _server(table: _Table) -> ServerConfig:
-    table.only({"listen", "heartbeat_window", "stop_timeout", "max_sessions"})
+    table.only({"listen", "heartbeat_window", "stop_timeout", "max_sessions", "tls_cert",
+                "tls_key"})
+    cert, key = table.get("tls_cert", str), table.get("tls_key", str)
+    if (cert is None) != (key is None):
+        raise table.fail("tls_cert" if cert is None else "tls_key",
+                         "both tls_cert and tls_key, or neither")
     window = table.number("heartbeat_window", MIN_WINDOW, MAX_WINDOW, 0.5)
     stop_timeout = table.number("stop_timeout", 0.01, 60, 1.0)
     sessions = table.get("max_sessions", int, 10_000)
@@ -205,7 +224,44 @@ def _server(table: _Table) -> ServerConfig:
         raise table.fail("max_sessions", "an integer >= 1")
     listen = table.get("listen", str, "127.0.0.1:8080")
     parse_listen(listen, f"{table.source}: [server].listen")
-    return ServerConfig(listen, float(window or 0.5), float(stop_timeout or 1.0), sessions)
+    return ServerConfig(
+        listen, float(window or 0.5), float(stop_timeout or 1.0), sessions, cert, key
+    )
+
+
+def _keys(table: _Table) -> tuple[ApiKey, ...]:
+    table.only({"keys"})
+    entries = table.get("keys", list, [])
+    keys = []
+    for index, data in enumerate(entries):
+        entry = _Table(table.source, f"[[auth.keys]] #{index + 1}", data)
+        entry.only({"id", "secret_file", "secret_env"})
+        key_id = entry.get("id", str, required=True)
+        path, env = entry.get("secret_file", str), entry.get("secret_env", str)
+        if (path is None) == (env is None):
+            raise entry.fail("secret_file", "exactly one of secret_file or secret_env")
+        keys.append(ApiKey(key_id, _secret(entry, path, env)))
+    ids = [k.id for k in keys]
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"{table.source}: [[auth.keys]]: an id is used twice")
+    return tuple(keys)
+
+
+def _secret(entry: _Table, path: str | None, env: str | None) -> str:
+    import os
+
+    if env is not None:
+        value = os.environ.get(env, "")
+        if not value:
+            raise entry.fail("secret_env", "the name of a set, non-empty environment variable")
+        return value
+    try:
+        value = Path(str(path)).read_text().strip()
+    except OSError as exc:
+        raise entry.fail("secret_file", f"a readable file ({exc.strerror})") from exc
+    if len(value) < 16:
+        raise entry.fail("secret_file", "a file holding a secret of at least 16 characters")
+    return value
 
 
 def parse_listen(listen: str, where: str) -> tuple[str, int] | str:

@@ -23,6 +23,7 @@ from tether.errors import (
     Unsupported,
 )
 from tether.robot import Robot
+from tether.server.auth import OWNER_METADATA
 from tether.server.connections import ConnectionTracker, connection_key
 from tether.session import SessionManager
 
@@ -75,9 +76,9 @@ class Api:
         """Remember the daemon's loop (connection-lost callbacks come from it)."""
         self._loop = loop
 
-    def owner(self, _stream: Any) -> str:
-        """The authenticated identity of a request ('' until API keys exist)."""
-        return ""
+    def owner(self, stream: Any) -> str:
+        """The API key id the request authenticated with ('' when no keys are configured)."""
+        return str((stream.metadata or {}).get(OWNER_METADATA, ""))
 
     def base(self, name: str) -> Base:
         """The base with that name, or NOT_FOUND naming it."""

@@ -7,18 +7,23 @@ import contextlib
 import logging
 import os
 import signal
+import ssl
 import stat
 from typing import Any
 
+from grpclib.config import Configuration
 from grpclib.const import Status
 from grpclib.encoding.proto import ProtoCodec
 from grpclib.exceptions import GRPCError
 
 from tether.config import RobotConfig, parse_listen
+from tether.errors import ConfigError
 from tether.robot import Robot, build_robot
 from tether.server.api import Api
+from tether.server.auth import Authenticator, is_local
 from tether.server.connections import TrackingServer
 from tether.server.services import (
+    AuthService,
     BaseService,
     ControlService,
     MotorService,
@@ -59,9 +64,16 @@ class Daemon:
         self._stopping = asyncio.Event()
         self._signals = 0
         self.bound: str = ""
+        self.authenticator = Authenticator(config.keys)
 
     async def start(self) -> str:
         """Build the robot and start listening; returns the address actually bound."""
+        if not is_local(self.address) and not self.config.keys:
+            raise ConfigError(
+                f"{self.config.source}: listening on {self.listen} (beyond this machine) needs "
+                "API keys: add [[auth.keys]] entries (id, secret_file or secret_env)"
+            )
+        tls = _tls_context(self.config)
         self.robot = build_robot(self.config, sim=self.sim)
         window = self.config.server
         sessions = SessionManager(
@@ -70,17 +82,26 @@ class Daemon:
         )
         self.api = Api(self.robot, sessions)
         self.api.bind(asyncio.get_running_loop())
+        self.authenticator = Authenticator(self.config.keys)
         handlers = [RobotService(self.api), BaseService(self.api), MotorService(self.api),
-                    ControlService(self.api), UnservedMethods()]
-        self._server = TrackingServer(handlers, tracker=self.api.tracker, codec=LimitedProtoCodec())
+                    ControlService(self.api), AuthService(self.authenticator), UnservedMethods()]
+        ping = max(window.heartbeat_window, 0.5)
+        self._server = TrackingServer(
+            handlers, tracker=self.api.tracker, codec=LimitedProtoCodec(),
+            config=Configuration(
+                _keepalive_time=ping, _keepalive_timeout=ping,
+                _keepalive_permit_without_calls=True,
+            ),
+        )
+        self.authenticator.install(self._server)
         try:
             if isinstance(self.address, str):
                 _remove_stale_socket(self.address)
-                await self._server.start(path=self.address)
+                await self._server.start(path=self.address, ssl=tls)
                 self.bound = f"unix:{self.address}"
             else:
                 host, port = self.address
-                await self._server.start(host, port)
+                await self._server.start(host, port, ssl=tls)
                 listener: Any = self._server._server
                 sockets = listener.sockets if listener is not None else []
                 self.bound = f"{host}:{sockets[0].getsockname()[1] if sockets else port}"
@@ -136,6 +157,23 @@ class Daemon:
         if isinstance(self.address, str):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.address)
+
+
+def _tls_context(config: RobotConfig) -> ssl.SSLContext | None:
+    """A server TLS context (HTTP/2 via ALPN) from [server] tls_cert/tls_key, if set."""
+    server = config.server
+    if server.tls_cert is None or server.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(server.tls_cert, server.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"{config.source}: [server].tls_cert/tls_key = {server.tls_cert!r}, "
+            f"{server.tls_key!r}: expected a readable PEM certificate and key ({exc})"
+        ) from exc
+    context.set_alpn_protocols(["h2"])
+    return context
 
 
 def _remove_stale_socket(path: str) -> None:

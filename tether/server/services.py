@@ -6,17 +6,21 @@ Method names are the RPC names (CamelCase), as grpclib's generated bases require
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from typing import Any
 
 from google.protobuf.empty_pb2 import Empty
 from grpclib.const import Cardinality, Handler, Status
-from grpclib.exceptions import GRPCError
+from grpclib.exceptions import GRPCError, StreamTerminatedError
 
 from tether import __version__
 from tether.drivers.validate import check_finite, check_number
 from tether.server.api import Api, grpc_errors
+from tether.server.auth import Authenticator
 from tether.server.connections import connection_key
+from tether.wire.proto.rpc.v1 import auth_grpc, auth_pb2
 from tether.wire.tether.v1 import control_grpc, control_pb2
 from tether.wire.viam.common.v1 import common_pb2
 from tether.wire.viam.component.base.v1 import base_grpc, base_pb2
@@ -24,6 +28,7 @@ from tether.wire.viam.component.motor.v1 import motor_grpc, motor_pb2
 from tether.wire.viam.robot.v1 import robot_grpc, robot_pb2
 
 Stream = Any
+log = logging.getLogger("tether.server")
 
 
 async def _request(stream: Stream) -> Any:
@@ -218,11 +223,67 @@ class MotorService(motor_grpc.MotorServiceBase):
         await stream.send_message(motor_pb2.GetPositionResponse(position=position))
 
 
+class AuthService(auth_grpc.AuthServiceBase):
+    """proto.rpc.v1.AuthService: an API key id and secret for a bearer token (viam-sdk's flow)."""
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
+
+    async def Authenticate(self, stream: Stream) -> None:
+        request = await _request(stream)
+        token = self.authenticator.authenticate(
+            request.entity, request.credentials.type, request.credentials.payload
+        )
+        await stream.send_message(auth_pb2.AuthenticateResponse(access_token=token))
+
+
 class ControlService(control_grpc.ControlServiceBase):
-    """tether.v1: what `tether status` shows."""
+    """tether.v1: sessions with their own window, explicit end, stream-bound sessions, status."""
 
     def __init__(self, api: Api) -> None:
         self.api = api
+
+    async def StartSession(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            self.api.refuse_if_stopping()
+            session = self.api.sessions.start(
+                owner=self.api.owner(stream), resume=request.resume or None,
+                heartbeat_window=request.heartbeat_window_s or None,
+            )
+        self.api.tracker.carried(connection_key(stream), session.id)
+        await stream.send_message(control_pb2.StartSessionResponse(
+            id=session.id, heartbeat_window_s=session.heartbeat_window
+        ))
+
+    async def EndSession(self, stream: Stream) -> None:
+        request = await _request(stream)
+        ended = await self.api.run_stop(
+            lambda: self.api.sessions.end(request.id, owner=self.api.owner(stream))
+        )
+        if not ended:
+            raise GRPCError(Status.INVALID_ARGUMENT, "SESSION_EXPIRED")
+        await stream.send_message(control_pb2.EndSessionResponse())
+
+    async def Attach(self, stream: Stream) -> None:
+        first = await _request(stream)
+        session_id, owner = first.session_id, self.api.owner(stream)
+        try:
+            while True:
+                with grpc_errors():
+                    session = self.api.sessions.heartbeat(session_id, owner=owner)
+                remaining = session.deadline - self.api.sessions.clock()
+                await stream.send_message(control_pb2.AttachResponse(expires_in_s=remaining))
+                if await stream.recv_message() is None:
+                    break
+        except (asyncio.CancelledError, StreamTerminatedError):
+            await self._end_detached(session_id, owner, "its Attach stream broke")
+            raise
+        await self._end_detached(session_id, owner, "its Attach stream ended")
+
+    async def _end_detached(self, session_id: str, owner: str, why: str) -> None:
+        log.info("session %s: %s; ending it", session_id, why)
+        await self.api.run_stop(lambda: self.api.sessions.end(session_id, owner=owner))
 
     async def Status(self, stream: Stream) -> None:
         await _request(stream)

@@ -18,6 +18,18 @@ class ControlServiceBase(abc.ABC):
     async def Status(self, stream: 'grpclib.server.Stream[tether.wire.tether.v1.control_pb2.StatusRequest, tether.wire.tether.v1.control_pb2.StatusResponse]') -> None:
         pass
 
+    @abc.abstractmethod
+    async def StartSession(self, stream: 'grpclib.server.Stream[tether.wire.tether.v1.control_pb2.StartSessionRequest, tether.wire.tether.v1.control_pb2.StartSessionResponse]') -> None:
+        pass
+
+    @abc.abstractmethod
+    async def EndSession(self, stream: 'grpclib.server.Stream[tether.wire.tether.v1.control_pb2.EndSessionRequest, tether.wire.tether.v1.control_pb2.EndSessionResponse]') -> None:
+        pass
+
+    @abc.abstractmethod
+    async def Attach(self, stream: 'grpclib.server.Stream[tether.wire.tether.v1.control_pb2.AttachRequest, tether.wire.tether.v1.control_pb2.AttachResponse]') -> None:
+        pass
+
     def __mapping__(self) -> typing.Dict[str, grpclib.const.Handler]:
         return {
             '/tether.v1.ControlService/Status': grpclib.const.Handler(
@@ -25,6 +37,24 @@ class ControlServiceBase(abc.ABC):
                 grpclib.const.Cardinality.UNARY_UNARY,
                 tether.wire.tether.v1.control_pb2.StatusRequest,
                 tether.wire.tether.v1.control_pb2.StatusResponse,
+            ),
+            '/tether.v1.ControlService/StartSession': grpclib.const.Handler(
+                self.StartSession,
+                grpclib.const.Cardinality.UNARY_UNARY,
+                tether.wire.tether.v1.control_pb2.StartSessionRequest,
+                tether.wire.tether.v1.control_pb2.StartSessionResponse,
+            ),
+            '/tether.v1.ControlService/EndSession': grpclib.const.Handler(
+                self.EndSession,
+                grpclib.const.Cardinality.UNARY_UNARY,
+                tether.wire.tether.v1.control_pb2.EndSessionRequest,
+                tether.wire.tether.v1.control_pb2.EndSessionResponse,
+            ),
+            '/tether.v1.ControlService/Attach': grpclib.const.Handler(
+                self.Attach,
+                grpclib.const.Cardinality.STREAM_STREAM,
+                tether.wire.tether.v1.control_pb2.AttachRequest,
+                tether.wire.tether.v1.control_pb2.AttachResponse,
             ),
         }
 
@@ -37,4 +67,22 @@ class ControlServiceStub:
             '/tether.v1.ControlService/Status',
             tether.wire.tether.v1.control_pb2.StatusRequest,
             tether.wire.tether.v1.control_pb2.StatusResponse,
+        )
+        self.StartSession = grpclib.client.UnaryUnaryMethod(
+            channel,
+            '/tether.v1.ControlService/StartSession',
+            tether.wire.tether.v1.control_pb2.StartSessionRequest,
+            tether.wire.tether.v1.control_pb2.StartSessionResponse,
+        )
+        self.EndSession = grpclib.client.UnaryUnaryMethod(
+            channel,
+            '/tether.v1.ControlService/EndSession',
+            tether.wire.tether.v1.control_pb2.EndSessionRequest,
+            tether.wire.tether.v1.control_pb2.EndSessionResponse,
+        )
+        self.Attach = grpclib.client.StreamStreamMethod(
+            channel,
+            '/tether.v1.ControlService/Attach',
+            tether.wire.tether.v1.control_pb2.AttachRequest,
+            tether.wire.tether.v1.control_pb2.AttachResponse,
         )

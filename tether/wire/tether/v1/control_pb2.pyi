@@ -6,6 +6,44 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class StartSessionRequest(_message.Message):
+    __slots__ = ("resume", "heartbeat_window_s")
+    RESUME_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_WINDOW_S_FIELD_NUMBER: _ClassVar[int]
+    resume: str
+    heartbeat_window_s: float
+    def __init__(self, resume: _Optional[str] = ..., heartbeat_window_s: _Optional[float] = ...) -> None: ...
+
+class StartSessionResponse(_message.Message):
+    __slots__ = ("id", "heartbeat_window_s")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_WINDOW_S_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    heartbeat_window_s: float
+    def __init__(self, id: _Optional[str] = ..., heartbeat_window_s: _Optional[float] = ...) -> None: ...
+
+class EndSessionRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class EndSessionResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AttachRequest(_message.Message):
+    __slots__ = ("session_id",)
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ...) -> None: ...
+
+class AttachResponse(_message.Message):
+    __slots__ = ("expires_in_s",)
+    EXPIRES_IN_S_FIELD_NUMBER: _ClassVar[int]
+    expires_in_s: float
+    def __init__(self, expires_in_s: _Optional[float] = ...) -> None: ...
+
 class StatusRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
