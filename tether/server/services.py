@@ -17,6 +17,7 @@ from grpclib.exceptions import GRPCError, StreamTerminatedError
 
 from tether import __version__
 from tether.drivers.validate import check_finite, check_number
+from tether.errors import SessionExpired
 from tether.server.api import Api, grpc_errors
 from tether.server.auth import Authenticator
 from tether.server.connections import connection_key
@@ -270,8 +271,11 @@ class ControlService(control_grpc.ControlServiceBase):
         session_id, owner = first.session_id, self.api.owner(stream)
         try:
             while True:
-                with grpc_errors():
+                try:
                     session = self.api.sessions.heartbeat(session_id, owner=owner)
+                except SessionExpired:
+                    await stream.send_message(control_pb2.AttachResponse(error="SESSION_EXPIRED"))
+                    return
                 remaining = session.deadline - self.api.sessions.clock()
                 await stream.send_message(control_pb2.AttachResponse(expires_in_s=remaining))
                 if await stream.recv_message() is None:

@@ -39,10 +39,12 @@ class AttachRequest(_message.Message):
     def __init__(self, session_id: _Optional[str] = ...) -> None: ...
 
 class AttachResponse(_message.Message):
-    __slots__ = ("expires_in_s",)
+    __slots__ = ("expires_in_s", "error")
     EXPIRES_IN_S_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     expires_in_s: float
-    def __init__(self, expires_in_s: _Optional[float] = ...) -> None: ...
+    error: str
+    def __init__(self, expires_in_s: _Optional[float] = ..., error: _Optional[str] = ...) -> None: ...
 
 class StatusRequest(_message.Message):
     __slots__ = ()

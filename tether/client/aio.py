@@ -1,0 +1,290 @@
+"""tether's asyncio client: sessions that live exactly as long as the application's own loop.
+
+A session heartbeats with every command (the session id rides along) and with
+`session.heartbeat()`; nothing heartbeats on the application's behalf unless it asks for
+`keepalive=True`. Leaving `async with client.session()` ends the session: the rover stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+from grpclib.client import Channel
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError, StreamTerminatedError
+
+from tether.config import parse_listen
+from tether.errors import (
+    ConnectionLost,
+    HardwareError,
+    InvalidCommand,
+    SessionExpired,
+    TetherError,
+    TooManySessions,
+    UnknownResource,
+    Unsupported,
+)
+from tether.wire.proto.rpc.v1 import auth_grpc, auth_pb2
+from tether.wire.tether.v1 import control_grpc, control_pb2
+from tether.wire.viam.robot.v1 import robot_grpc, robot_pb2
+
+T = TypeVar("T")
+ApiKeyArg = tuple[str, str] | str | None
+TlsArg = bool | str | ssl.SSLContext | None
+
+
+class AuthError(TetherError, PermissionError):
+    """The daemon refused the API key (or needs one)."""
+
+
+def translate(error: GRPCError) -> TetherError:
+    """The tether exception a gRPC status stands for."""
+    message = error.message or error.status.name
+    if error.status == Status.INVALID_ARGUMENT and message == "SESSION_EXPIRED":
+        return SessionExpired()
+    mapping: dict[Status, type[TetherError]] = {
+        Status.INVALID_ARGUMENT: InvalidCommand, Status.NOT_FOUND: UnknownResource,
+        Status.UNIMPLEMENTED: Unsupported, Status.RESOURCE_EXHAUSTED: TooManySessions,
+        Status.UNAUTHENTICATED: AuthError, Status.UNAVAILABLE: HardwareError,
+    }
+    return mapping.get(error.status, TetherError)(message)
+
+
+def _ssl_context(tls: TlsArg) -> ssl.SSLContext | None:
+    if tls is None or tls is False:
+        return None
+    if isinstance(tls, ssl.SSLContext):
+        return tls
+    context = ssl.create_default_context(cafile=tls if isinstance(tls, str) else None)
+    context.set_alpn_protocols(["h2"])
+    return context
+
+
+def _key(api_key: ApiKeyArg) -> tuple[str, str] | None:
+    if api_key is None or isinstance(api_key, tuple):
+        return api_key
+    key_id, sep, secret = api_key.partition(":")
+    if not sep:
+        raise InvalidCommand(f"api_key={key_id[:4]}...: expected 'ID:SECRET' or (id, secret)")
+    return key_id, secret
+
+
+class AsyncClient:
+    """A connection to a tether daemon; make it with `connect_async()`."""
+
+    def __init__(self, address: str, *, api_key: ApiKeyArg = None, tls: TlsArg = None) -> None:
+        self.address = address
+        self._target = parse_listen(address, "address")
+        self._key = _key(api_key)
+        self._ssl = _ssl_context(tls)
+        self._token: str | None = None
+        self._channel: Channel | None = None
+        self.session_id: str | None = None
+
+    async def open(self) -> AsyncClient:
+        """Connect (and authenticate, with an API key); ConnectionLost if nobody answers."""
+        if isinstance(self._target, str):
+            self._channel = Channel(path=self._target, ssl=self._ssl)
+        else:
+            self._channel = Channel(self._target[0], self._target[1], ssl=self._ssl)
+        if self._key is not None:
+            request = auth_pb2.AuthenticateRequest(
+                entity=self._key[0],
+                credentials=auth_pb2.Credentials(type="api-key", payload=self._key[1]),
+            )
+            stub = auth_grpc.AuthServiceStub(self._channel)
+            granted = await self._call(lambda m: stub.Authenticate(request, metadata=m))
+            self._token = granted.access_token
+        await self.resource_names()
+        return self
+
+    async def reconnect(self) -> None:
+        """Drop the connection and make a new one (the old session is gone with it)."""
+        self.close()
+        self.session_id = None
+        await self.open()
+
+    def close(self) -> None:
+        """Close the connection; idempotent."""
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- resources --------------------------------------------------------------------------
+
+    def base(self, name: str = "base") -> Any:
+        """A proxy for the base with that name (validates locally, like the driver)."""
+        from tether.client.proxies import AsyncBase
+
+        return AsyncBase(self, name)
+
+    def motor(self, name: str) -> Any:
+        """A proxy for the motor with that name."""
+        from tether.client.proxies import AsyncMotor
+
+        return AsyncMotor(self, name)
+
+    async def resource_names(self) -> list[tuple[str, str]]:
+        """(subtype, name) of every resource the daemon serves."""
+        stub = robot_grpc.RobotServiceStub(self.channel)
+        response = await self._call(
+            lambda m: stub.ResourceNames(robot_pb2.ResourceNamesRequest(), metadata=m)
+        )
+        return [(r.subtype, r.name) for r in response.resources]
+
+    async def stop_all(self) -> None:
+        """Stop every actuator on the rover."""
+        stub = robot_grpc.RobotServiceStub(self.channel)
+        await self._call(lambda m: stub.StopAll(robot_pb2.StopAllRequest(), metadata=m))
+
+    async def status(self) -> control_pb2.StatusResponse:
+        """What `tether status` shows."""
+        stub = control_grpc.ControlServiceStub(self.channel)
+        return await self._call(lambda m: stub.Status(control_pb2.StatusRequest(), metadata=m))
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def session(
+        self, heartbeat_window: float | None = None, *, resume: str | None = None,
+        keepalive: bool = False,
+    ) -> AsyncIterator[AsyncSession]:
+        """A session bound to an Attach stream; leaving the block ends it (the rover stops)."""
+        session = AsyncSession(self, heartbeat_window, keepalive)
+        await session.start(resume)
+        try:
+            yield session
+        finally:
+            await session.end()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def channel(self) -> Channel:
+        """The open channel; ConnectionLost if closed."""
+        if self._channel is None:
+            raise ConnectionLost(f"not connected to {self.address}; call reconnect()")
+        return self._channel
+
+    def metadata(self, *, monitored: bool = False) -> dict[str, str]:
+        """Auth for every call, plus the session id on monitored ones."""
+        metadata = {"authorization": f"Bearer {self._token}"} if self._token else {}
+        if monitored and self.session_id:
+            metadata["viam-sid"] = self.session_id
+        return metadata
+
+    async def _call(self, call: Callable[[dict[str, str]], Awaitable[T]], *,
+                    monitored: bool = False) -> T:
+        try:
+            return await call(self.metadata(monitored=monitored))
+        except GRPCError as exc:
+            error = translate(exc)
+            if isinstance(error, SessionExpired):
+                self.session_id = None
+            raise error from exc
+        except (TimeoutError, OSError, StreamTerminatedError) as exc:
+            raise ConnectionLost(
+                f"connection to {self.address} lost ({exc}); call reconnect()"
+            ) from exc
+
+    async def command(self, call: Callable[[dict[str, str]], Awaitable[T]]) -> T:
+        """A monitored call: inside a session block, a lapsed session is replaced first."""
+        if self._active is not None and self.session_id is None:
+            await self._active.start(None)
+        return await self._call(call, monitored=True)
+
+    _active: AsyncSession | None = None
+
+
+class AsyncSession:
+    """The client side of one session: its id, its Attach stream, its heartbeats."""
+
+    def __init__(self, client: AsyncClient, window: float | None, keepalive: bool) -> None:
+        self.client = client
+        self.requested_window = window
+        self.keepalive = keepalive
+        self.id = ""
+        self.heartbeat_window = 0.0
+        self._stream: Any = None
+        self._stream_cm: Any = None
+        self._keepalive_task: asyncio.Task[None] | None = None
+
+    async def start(self, resume: str | None) -> None:
+        """Start (or resume) a session and attach it to a stream."""
+        stub = control_grpc.ControlServiceStub(self.client.channel)
+        request = control_pb2.StartSessionRequest(
+            resume=resume or "", heartbeat_window_s=self.requested_window or 0.0
+        )
+        response = await self.client._call(lambda m: stub.StartSession(request, metadata=m))
+        self.id, self.heartbeat_window = response.id, response.heartbeat_window_s
+        self.client.session_id, self.client._active = self.id, self
+        await self._detach()
+        self._stream_cm = stub.Attach.open(metadata=self.client.metadata())
+        self._stream = await self._stream_cm.__aenter__()
+        await self._stream.send_message(control_pb2.AttachRequest(session_id=self.id))
+        reply = await self._stream.recv_message()
+        if reply is None or reply.error:
+            self.client.session_id = None
+            raise SessionExpired(self.id)
+        if self.keepalive and self._keepalive_task is None:
+            self._keepalive_task = asyncio.create_task(self._keep_alive())
+
+    async def heartbeat(self) -> float:
+        """Tell the daemon this application is alive; returns seconds until the deadline."""
+        if self._stream is None or self.client.session_id is None:
+            raise SessionExpired(self.id)
+        try:
+            await self._stream.send_message(control_pb2.AttachRequest())
+            reply = await self._stream.recv_message()
+        except GRPCError as exc:
+            self.client.session_id = None
+            raise translate(exc) from exc
+        except (OSError, StreamTerminatedError) as exc:
+            raise ConnectionLost(f"session stream to {self.client.address} broke: {exc}") from exc
+        if reply is None or reply.error == "SESSION_EXPIRED":
+            self.client.session_id = None
+            await self._detach()
+            raise SessionExpired(self.id)
+        return float(reply.expires_in_s)
+
+    async def end(self) -> None:
+        """End the session now (everything it owns stops) and close its stream."""
+        if self._keepalive_task is not None:
+            self._keepalive_task.cancel()
+            self._keepalive_task = None
+        session_id, self.client.session_id, self.client._active = self.id, None, None
+        with contextlib.suppress(TetherError):
+            stub = control_grpc.ControlServiceStub(self.client.channel)
+            await self.client._call(
+                lambda m: stub.EndSession(control_pb2.EndSessionRequest(id=session_id), metadata=m)
+            )
+        await self._detach()
+
+    async def _detach(self) -> None:
+        if self._stream_cm is not None:
+            cm, self._stream_cm, self._stream = self._stream_cm, None, None
+            with contextlib.suppress(Exception):
+                await cm.__aexit__(None, None, None)
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_window / 5)
+            with contextlib.suppress(TetherError):
+                await self.heartbeat()
+
+
+async def connect_async(
+    address: str = "127.0.0.1:8080", *, api_key: ApiKeyArg = None, tls: TlsArg = None
+) -> AsyncClient:
+    """Connect to the daemon at address ('HOST:PORT' or 'unix:PATH')."""
+    return await AsyncClient(address, api_key=api_key, tls=tls).open()
