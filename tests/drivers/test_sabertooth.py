@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -93,7 +94,8 @@ def test_daemon_killed_controller_stops_by_its_own_timeout(device: FakeSabertoot
 def test_port_unplugged_mid_packet_names_device_and_command(device: FakeSabertooth) -> None:
     motor = SabertoothMotor("left", link=device.path, address=130)
     device.unplug_after(2)
-    motor.set_power(0.4)  # the bytes reach the kernel's buffer; the cable goes mid-packet
+    with contextlib.suppress(HardwareError):  # the cable may go before or after flush returns
+        motor.set_power(0.4)
     assert wait_for(lambda: not device.plugged)
     assert device.channels[1].duty == 0.0, "half a packet moves nothing"
     with pytest.raises(HardwareError, match=r"sabertooth 130 \('left'\) drive channel 1"):

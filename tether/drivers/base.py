@@ -27,6 +27,12 @@ class BaseProperties:
 class Base(ABC):
     """A mobile base: +linear drives forward, +angular turns left; subclasses move the wheels."""
 
+    @property
+    def slow_io(self) -> bool:
+        """True when a command can block for milliseconds (serial motors): callers on an event
+        loop then run it in a thread; fast ones (GPIO, I2C) are cheaper to call inline."""
+        return False
+
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name:
             raise InvalidCommand(f"base name={name!r}: expected a non-empty string")
@@ -214,6 +220,11 @@ class DifferentialBase(Base):
     def motors(self) -> list[Motor]:
         """Every motor, left side first."""
         return [*self.left, *self.right]
+
+    @property
+    def slow_io(self) -> bool:
+        """Slow if any of its motors is."""
+        return any(m.slow_io for m in self.motors)
 
     @property
     def max_speed_mm_s(self) -> float | None:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 DutyListener = Callable[[float, float], None]
+#: Histories keep at most this many samples (the oldest half goes), so a long --sim run is bounded.
+MAX_HISTORY = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,8 @@ class DutyChannel:
             if duty == self.history[-1].duty:
                 return
             self.history.append(DutySample(now, duty))
+            if len(self.history) > MAX_HISTORY:
+                del self.history[: MAX_HISTORY // 2]
             listeners = list(self._listeners)
         for listener in listeners:
             listener(now, duty)

@@ -10,6 +10,8 @@ from typing import Any
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from tether.fakes.channel import MAX_HISTORY
+
 PinListener = Callable[[str, float, float], None]
 
 
@@ -35,6 +37,8 @@ class FakePWMPin(MockPWMPin):  # type: ignore[misc]
             factory: FakePinFactory = self._factory
             now = factory.clock()
             self.history.append(PinChange(now, float(value)))
+            if len(self.history) > MAX_HISTORY:
+                del self.history[: MAX_HISTORY // 2]
             factory._notify(self.info.name, now, float(value))
         return changed
 

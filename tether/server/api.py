@@ -54,6 +54,11 @@ def grpc_errors() -> Iterator[None]:
         raise GRPCError(Status.UNAVAILABLE, f"hardware error: {exc}") from exc
 
 
+def _log_failure(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("ending an orphaned session failed: %s", future.exception())
+
+
 def resource_name(kind: str, name: str) -> str:
     """The string form of a Viam resource name, as sent in viam-smrn."""
     return f"rdk:component:{kind}/{name}"
@@ -115,8 +120,11 @@ class Api:
         else:
             self.sessions.associate(None, name)
 
-    async def run(self, call: Callable[[], T]) -> T:
-        """Run a hardware call off the event loop, so a slow device never delays a heartbeat."""
+    async def run(self, call: Callable[[], T], resource: Any = None) -> T:
+        """Run a hardware call: inline if the resource's writes take microseconds (GPIO, I2C),
+        else in a thread, so a slow (serial) device never delays a heartbeat."""
+        if resource is not None and not getattr(resource, "slow_io", True):
+            return call()
         return await asyncio.get_running_loop().run_in_executor(self._commands, call)
 
     async def run_stop(self, call: Callable[[], T]) -> T:
@@ -136,7 +144,8 @@ class Api:
     def _end_orphaned(self, session_id: str) -> None:
         """Called on the loop when a session's last connection closed: end it off the loop."""
         if self._loop is not None and self._loop.is_running():
-            self._loop.run_in_executor(self._stops, self.sessions.end, session_id)
+            future = self._loop.run_in_executor(self._stops, self.sessions.end, session_id)
+            future.add_done_callback(_log_failure)
         else:
             self.sessions.end(session_id)
 

@@ -62,7 +62,9 @@ class BackgroundDaemon:
         return None
 
     def close(self) -> None:
-        """Stop the daemon (every actuator stopped and released) and its loop."""
+        """Stop the daemon (every actuator stopped and released) and its loop; idempotent."""
+        if self.loop.is_closed():
+            return
         try:
             self.call(self.daemon.stop())
         finally:

@@ -87,13 +87,19 @@ class ConnectionTracker:
 class _TrackedProtocol(asyncio.Protocol):
     """Delegates to grpclib's H2Protocol; tells the tracker when the connection comes and goes."""
 
-    def __init__(self, inner: asyncio.Protocol, tracker: ConnectionTracker) -> None:
+    def __init__(
+        self, inner: asyncio.Protocol, tracker: ConnectionTracker, live: set[_TrackedProtocol]
+    ) -> None:
         self._inner = inner
         self._tracker = tracker
+        self._live = live
         self._key: ConnectionKey | None = None
+        self.transport: asyncio.BaseTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._key = id(transport)
+        self.transport = transport
+        self._live.add(self)
         self._tracker.opened(self._key)
         self._inner.connection_made(transport)
 
@@ -110,6 +116,7 @@ class _TrackedProtocol(asyncio.Protocol):
         self._inner.resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._live.discard(self)
         try:
             self._inner.connection_lost(exc)
         finally:
@@ -123,6 +130,13 @@ class TrackingServer(Server):
     def __init__(self, handlers: Collection[Any], *, tracker: ConnectionTracker, **kw: Any) -> None:
         super().__init__(handlers, **kw)
         self._tracker = tracker
+        self._live: set[_TrackedProtocol] = set()
 
     def _protocol_factory(self) -> Any:
-        return _TrackedProtocol(super()._protocol_factory(), self._tracker)
+        return _TrackedProtocol(super()._protocol_factory(), self._tracker, self._live)
+
+    def close_connections(self) -> None:
+        """Close every client connection (grpclib's close() only stops accepting new ones)."""
+        for protocol in list(self._live):
+            if protocol.transport is not None:
+                protocol.transport.close()

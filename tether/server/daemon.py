@@ -148,6 +148,7 @@ class Daemon:
             await loop.run_in_executor(None, self.api.sessions.close)
         if self._server is not None:
             self._server.close()
+            self._server.close_connections()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
         if self.robot is not None:

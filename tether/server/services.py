@@ -95,7 +95,7 @@ class BaseService(base_grpc.BaseServiceBase):
             angular = check_number(request.angular.z, "set_power angular.z", -1, 1)
             self.api.refuse_if_stopping()
             await self.api.monitor(stream, "base", request.name, base)
-            await self.api.run(lambda: base.set_power(linear, angular))
+            await self.api.run(lambda: base.set_power(linear, angular), base)
         await stream.send_message(base_pb2.SetPowerResponse())
 
     async def SetVelocity(self, stream: Stream) -> None:
@@ -106,7 +106,7 @@ class BaseService(base_grpc.BaseServiceBase):
             spin = check_finite(request.angular.z, "set_velocity angular.z")
             self.api.refuse_if_stopping()
             await self.api.monitor(stream, "base", request.name, base)
-            await self.api.run(lambda: base.set_velocity(speed, spin))
+            await self.api.run(lambda: base.set_velocity(speed, spin), base)
         await stream.send_message(base_pb2.SetVelocityResponse())
 
     async def MoveStraight(self, stream: Stream) -> None:
@@ -168,7 +168,7 @@ class MotorService(motor_grpc.MotorServiceBase):
             power = check_number(request.power_pct, "set_power power_pct", -1, 1)
             self.api.refuse_if_stopping()
             await self.api.monitor(stream, "motor", request.name, motor)
-            await self.api.run(lambda: motor.set_power(power))
+            await self.api.run(lambda: motor.set_power(power), motor)
         await stream.send_message(motor_pb2.SetPowerResponse())
 
     async def GoFor(self, stream: Stream) -> None:
@@ -192,7 +192,7 @@ class MotorService(motor_grpc.MotorServiceBase):
             power = check_number(rpm / motor.max_rpm, f"set_rpm rpm={rpm!r} as power", -1, 1)
             self.api.refuse_if_stopping()
             await self.api.monitor(stream, "motor", request.name, motor)
-            await self.api.run(lambda: motor.set_power(power))
+            await self.api.run(lambda: motor.set_power(power), motor)
         await stream.send_message(motor_pb2.SetRPMResponse())
 
     async def Stop(self, stream: Stream) -> None:
