@@ -51,3 +51,23 @@ def test_viam_sdk_example_drives_the_daemon_and_closing_stops_it() -> None:
         assert [(s.resource, s.outcome.value) for s in stops] == [("base", "stopped")]
     finally:
         daemon.close()
+
+
+def test_tether_client_example_drives_and_leaving_the_session_stops() -> None:
+    from tests.server.harness import DaemonThread
+
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next(b for b in blocks if "from tether.client import connect" in b)
+    daemon = DaemonThread()
+    try:
+        script = code.replace('"127.0.0.1:8080"', repr(daemon.address))
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        stops = daemon.daemon.api.sessions.recent_stops()  # type: ignore[union-attr]
+        assert [(s.resource, s.reason.value) for s in stops] == [("base", "ended")]
+        assert not daemon.moving()
+    finally:
+        daemon.close()
