@@ -40,6 +40,7 @@ class ServerConfig:
     max_sessions: int = 10_000
     tls_cert: str | None = None
     tls_key: str | None = None
+    max_streams_per_connection: int = 64
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,10 @@ def _array(root: _Table, key: str) -> list[Any]:
 
 def _server(table: _Table) -> ServerConfig:
     table.only({"listen", "heartbeat_window", "stop_timeout", "max_sessions", "tls_cert",
-                "tls_key"})
+                "tls_key", "max_streams_per_connection"})
+    streams = table.get("max_streams_per_connection", int, 64)
+    if not 1 <= streams <= 10_000:
+        raise table.fail("max_streams_per_connection", "an integer in [1, 10000]")
     cert, key = table.get("tls_cert", str), table.get("tls_key", str)
     if (cert is None) != (key is None):
         raise table.fail("tls_cert" if cert is None else "tls_key",
@@ -225,7 +229,7 @@ def _server(table: _Table) -> ServerConfig:
     listen = table.get("listen", str, "127.0.0.1:8080")
     parse_listen(listen, f"{table.source}: [server].listen")
     return ServerConfig(
-        listen, float(window or 0.5), float(stop_timeout or 1.0), sessions, cert, key
+        listen, float(window or 0.5), float(stop_timeout or 1.0), sessions, cert, key, streams
     )
 
 

@@ -266,3 +266,46 @@ def test_move_stops_when_the_callers_connection_drops(wire: Wire, daemon: Daemon
     wire.channel.close()
     wire.loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
     assert daemon.wait_until(lambda: not daemon.moving(), 2.0), "the abandoned move stopped"
+
+
+def test_too_many_calls_on_one_connection_are_refused_and_others_are_untouched() -> None:
+    import dataclasses
+
+    from tests.server.harness import EXAMPLES
+    from tether.config import load_config
+
+    base_config = load_config(EXAMPLES / "rover.toml")
+    config = dataclasses.replace(
+        base_config, server=dataclasses.replace(base_config.server, max_streams_per_connection=3)
+    )
+    daemon = DaemonThread(config)
+    greedy, polite = Wire(daemon), Wire(daemon)
+
+    async def attach(session_id: str) -> None:
+        async with greedy.control.Attach.open() as stream:
+            await stream.send_message(control_pb2.AttachRequest(session_id=session_id))
+            await stream.recv_message()
+            await asyncio.sleep(30)
+
+    try:
+        sessions = [greedy.start_session().id for _ in range(3)]
+        moves = [greedy.loop.create_task(attach(s)) for s in sessions]
+        greedy.loop.run_until_complete(asyncio.sleep(0.2))
+        polite.set_power(0.2)
+        with pytest.raises(GRPCError) as error:
+            greedy.run(lambda: greedy.base.IsMoving(base_pb2.IsMovingRequest(name="base")))
+        assert error.value.status == Status.RESOURCE_EXHAUSTED
+        assert "3 already running" in (error.value.message or "")
+        answer = polite.run(lambda: polite.base.IsMoving(base_pb2.IsMovingRequest(name="base")))
+        assert answer.is_moving, "another client is served as usual"
+        for move in moves:
+            move.cancel()
+        greedy.loop.run_until_complete(asyncio.gather(*moves, return_exceptions=True))
+        greedy.loop.run_until_complete(asyncio.sleep(0.1))
+        assert greedy.run(
+            lambda: greedy.base.IsMoving(base_pb2.IsMovingRequest(name="base"))
+        ).is_moving, "served again once its calls finished"
+    finally:
+        greedy.close()
+        polite.close()
+        daemon.close()

@@ -24,7 +24,8 @@ ConnectionKey = int
 
 
 def connection_key(stream: Any) -> ConnectionKey:
-    """The connection a request arrived on (grpclib's Peer wraps the transport)."""
+    """The connection a request (stream or RecvRequest event) arrived on: grpclib's Peer wraps
+    the transport, and connection_made saw the same transport object."""
     return id(stream.peer._transport)
 
 

@@ -22,6 +22,7 @@ from tether.robot import Robot, build_robot
 from tether.server.api import Api
 from tether.server.auth import Authenticator, is_local
 from tether.server.connections import TrackingServer
+from tether.server.limits import StreamLimiter
 from tether.server.services import (
     AuthService,
     BaseService,
@@ -94,6 +95,8 @@ class Daemon:
             ),
         )
         self.authenticator.install(self._server)
+        self.limiter = StreamLimiter(window.max_streams_per_connection)
+        self.limiter.install(self._server)
         try:
             if isinstance(self.address, str):
                 _remove_stale_socket(self.address)
