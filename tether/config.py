@@ -255,10 +255,19 @@ def _secret(entry: _Table, path: str | None, env: str | None) -> str:
     import os
 
     if env is not None:
-        value = os.environ.get(env, "")
+        value = os.environ.get(env, "").strip()
         if not value:
             raise entry.fail("secret_env", "the name of a set, non-empty environment variable")
+        if len(value) < 16:
+            raise entry.fail("secret_env", "a variable holding a secret of at least 16 characters")
         return value
+    try:
+        value = Path(str(path)).read_text().strip()
+    except OSError as exc:
+        raise entry.fail("secret_file", f"a readable file ({exc.strerror})") from exc
+    if len(value) < 16:
+        raise entry.fail("secret_file", "a file holding a secret of at least 16 characters")
+    return value
     try:
         value = Path(str(path)).read_text().strip()
     except OSError as exc:

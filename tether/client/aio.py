@@ -91,16 +91,24 @@ class AsyncClient:
             self._channel = Channel(path=self._target, ssl=self._ssl)
         else:
             self._channel = Channel(self._target[0], self._target[1], ssl=self._ssl)
+        try:
+            await self._authenticate_and_probe()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    async def _authenticate_and_probe(self) -> None:
+        """Get a token (with an API key), then list resources: a refused client fails here."""
         if self._key is not None:
             request = auth_pb2.AuthenticateRequest(
                 entity=self._key[0],
                 credentials=auth_pb2.Credentials(type="api-key", payload=self._key[1]),
             )
-            stub = auth_grpc.AuthServiceStub(self._channel)
+            stub = auth_grpc.AuthServiceStub(self.channel)
             granted = await self._call(lambda m: stub.Authenticate(request, metadata=m))
             self._token = granted.access_token
         await self.resource_names()
-        return self
 
     async def reconnect(self) -> None:
         """Drop the connection and make a new one (the old session is gone with it)."""

@@ -183,11 +183,18 @@ class Client:
         self._loop.run(self._inner.reconnect())
 
     def close(self) -> None:
-        """Close the connection and the client's loop thread; idempotent."""
+        """Close the connection (on the client's own loop thread) and that thread; idempotent."""
         if self._loop.loop.is_closed():
             return
-        self._inner.close()
-        self._loop.close()
+
+        async def close_inner() -> None:
+            self._inner.close()
+            await asyncio.sleep(0)
+
+        try:
+            self._loop.run(close_inner())
+        finally:
+            self._loop.close()
 
     def __enter__(self) -> Client:
         return self
