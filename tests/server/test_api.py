@@ -309,3 +309,28 @@ def test_too_many_calls_on_one_connection_are_refused_and_others_are_untouched()
         greedy.close()
         polite.close()
         daemon.close()
+
+
+def test_session_cap_gives_resource_exhausted_and_existing_sessions_drive_on() -> None:
+    import dataclasses
+
+    from tests.server.harness import EXAMPLES
+    from tether.config import load_config
+
+    base_config = load_config(EXAMPLES / "rover.toml")
+    config = dataclasses.replace(
+        base_config, server=dataclasses.replace(base_config.server, max_sessions=2)
+    )
+    daemon = DaemonThread(config)
+    wire = Wire(daemon)
+    try:
+        first, _second = wire.start_session(), wire.start_session()
+        with pytest.raises(GRPCError) as error:
+            wire.start_session()
+        assert error.value.status == Status.RESOURCE_EXHAUSTED
+        assert "max_sessions=2" in (error.value.message or "")
+        wire.set_power(0.3, sid=first.id)
+        assert daemon.moving()
+    finally:
+        wire.close()
+        daemon.close()
