@@ -98,3 +98,36 @@ def test_tether_check_reports_ok_and_refuses_a_bad_file(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60, check=False)
     assert failed.returncode == 2
     assert f"{bad}: [[motor]] 'x'.in9: unknown key" in failed.stderr
+
+
+@pytest.mark.parametrize(
+    ("web", "message"),
+    [
+        ({"enabled": True, "listen": "unix:/tmp/x.sock"}, "does not serve a Unix socket"),
+        ({"enabled": True, "listen": "0.0.0.0:8081"},
+         "a loopback address, or \\[\\[auth.keys\\]\\]"),
+        ({"port": 1}, r"\[web\].port: unknown key"),
+    ],
+)
+def test_web_section_errors(web: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config(minimal(web=web), "rover.toml")
+
+
+def test_daemon_serves_the_drive_page_when_web_is_enabled() -> None:
+    pytest.importorskip("aiohttp")
+    import urllib.request
+
+    from tests.server.harness import DaemonThread
+
+    config = parse_config(minimal(web={"enabled": True, "listen": "127.0.0.1:0"}), "rover.toml")
+    daemon = DaemonThread(config)
+    try:
+        assert daemon.daemon.web is not None
+        url = daemon.daemon.web.url
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url, timeout=5) as page:
+            assert page.status == 200 and b"<html" in page.read().lower()
+    finally:
+        daemon.close()
+    assert daemon.daemon.web is None, "closed with the daemon"

@@ -24,6 +24,9 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--window", type=float, default=0.5, help="heartbeat window in seconds")
     demo.add_argument("--in-process", action="store_true",
                       help="the session layer alone, in one process (no daemon, no client)")
+    demo.add_argument("--web", action="store_true",
+                      help="serve the simulated rover's drive page and print its URL")
+    demo.add_argument("--web-port", type=int, default=8081, help="drive page port (0 picks one)")
     demo.add_argument(
         "--drive-time", type=float, default=1.0, help="seconds of heartbeating before going silent"
     )
@@ -57,7 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "demo":
+    if args.command == "demo" and args.web:
+        import asyncio
+
+        from tether.web.demo import run_web_demo
+
+        asyncio.run(run_web_demo(hardware=args.hardware, window=args.window, port=args.web_port))
+    elif args.command == "demo":
         from tether.demo import run_daemon_demo, run_demo
 
         demo = run_demo if args.in_process else run_daemon_demo

@@ -27,7 +27,7 @@ DRIVER_KEYS: dict[str, dict[str, Any]] = {
     "roboclaw": {**_SERIAL_MOTOR, "encoder_counts_per_rev": NUMBER},
     "smc": {"port": str, "crc": bool, "autobaud": bool, "controller_timeout": NUMBER},
 }
-_SECTIONS = {"server", "sim", "gpio", "pca9685", "serial", "motor", "base", "auth"}
+_SECTIONS = {"server", "sim", "gpio", "pca9685", "serial", "motor", "base", "auth", "web"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,16 @@ class ApiKey:
 
     id: str
     secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The browser drive page (off unless enabled): where it listens and who may drive."""
+
+    enabled: bool = False
+    listen: str = "127.0.0.1:8081"
+    allow_shared_base: bool = False
+    allowed_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,7 @@ class RobotConfig:
     motors: tuple[MotorConfig, ...] = ()
     bases: tuple[BaseConfig, ...] = ()
     keys: tuple[ApiKey, ...] = ()
+    web: WebConfig = WebConfig()
 
     @property
     def resource_names(self) -> list[str]:
@@ -197,8 +208,9 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> RobotConfig:
     motors = tuple(_motor(source, i, t, server) for i, t in enumerate(_array(root, "motor")))
     bases = tuple(_base(source, i, t) for i, t in enumerate(_array(root, "base")))
     keys = _keys(_Table(source, "[auth]", data.get("auth", {})))
+    web = _web(_Table(source, "[web]", data.get("web", {})), bool(keys))
     config = RobotConfig(
-        source, server, bool(sim), pin_factory, chips, ports, motors, bases, keys
+        source, server, bool(sim), pin_factory, chips, ports, motors, bases, keys, web
     )
     _cross_check(config)
     return config
@@ -231,6 +243,27 @@ def _server(table: _Table) -> ServerConfig:
     return ServerConfig(
         listen, float(window or 0.5), float(stop_timeout or 1.0), sessions, cert, key, streams
     )
+
+
+def _web(table: _Table, has_keys: bool) -> WebConfig:
+    from tether.web.origin import host_name, is_loopback_name, normalize_origin  # no aiohttp
+
+    table.only({"enabled", "listen", "allow_shared_base", "allowed_origins"})
+    listen = table.get("listen", str, "127.0.0.1:8081")
+    address = parse_listen(listen, f"{table.source}: [web].listen")
+    if isinstance(address, str):
+        raise table.fail("listen", "HOST:PORT (the drive page does not serve a Unix socket)")
+    origins = table.get("allowed_origins", list, [])
+    try:
+        checked = tuple(normalize_origin(o) for o in origins)
+    except ConfigError:
+        raise table.fail("allowed_origins", "origins like 'http://rover.local:8081'") from None
+    enabled = table.get("enabled", bool, False)
+    if enabled and not has_keys and not is_loopback_name(host_name(address[0])):
+        raise table.fail(
+            "listen", "a loopback address, or [[auth.keys]] (the page then asks for one)"
+        )
+    return WebConfig(enabled, listen, table.get("allow_shared_base", bool, False), checked)
 
 
 def _keys(table: _Table) -> tuple[ApiKey, ...]:

@@ -9,7 +9,7 @@ import os
 import signal
 import ssl
 import stat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grpclib.config import Configuration
 from grpclib.const import Status
@@ -32,6 +32,9 @@ from tether.server.services import (
     UnservedMethods,
 )
 from tether.session import SessionManager
+
+if TYPE_CHECKING:
+    from tether.web.server import WebServer
 
 log = logging.getLogger("tether.server")
 
@@ -66,6 +69,7 @@ class Daemon:
         self._signals = 0
         self.bound: str = ""
         self.authenticator = Authenticator(config.keys)
+        self.web: WebServer | None = None
 
     async def start(self) -> str:
         """Build the robot and start listening; returns the address actually bound."""
@@ -108,10 +112,33 @@ class Daemon:
                 listener: Any = self._server._server
                 sockets = listener.sockets if listener is not None else []
                 self.bound = f"{host}:{sockets[0].getsockname()[1] if sockets else port}"
+            if self.config.web.enabled:
+                self.web = await self._start_web()
         except BaseException:
             await self.stop()
             raise
         return self.bound
+
+    async def _start_web(self) -> WebServer:
+        """The drive page on this loop ([web]); needs the web extra."""
+        try:
+            from tether.web.server import start_web, web_tls_context
+        except ImportError as exc:
+            raise ConfigError(
+                f"{self.config.source}: [web] needs aiohttp ({exc}): pip install 'tether[web]'"
+            ) from None
+        web, server = self.config.web, self.config.server
+        address = parse_listen(web.listen, "[web].listen")
+        assert not isinstance(address, str), "the config refuses unix: for [web]"
+        tls = None
+        if server.tls_cert and server.tls_key:
+            tls = web_tls_context(server.tls_cert, server.tls_key)
+        assert self.api is not None
+        return await start_web(
+            self.api, host=address[0], port=address[1], authenticator=self.authenticator,
+            allow_shared_base=web.allow_shared_base, allowed_origins=web.allowed_origins,
+            ssl_context=tls,
+        )
 
     def install_signal_handlers(self) -> None:
         """SIGTERM/SIGINT/SIGHUP: stop everything and exit; a second signal exits at once."""
@@ -147,6 +174,9 @@ class Daemon:
             self.api.shutting_down = True
         if self.robot is not None:
             await loop.run_in_executor(None, self.robot.stop_all)
+        if self.web is not None:
+            await self.web.close()  # each tab gets a fatal frame; its session ends
+            self.web = None
         if self.api is not None:
             await loop.run_in_executor(None, self.api.sessions.close)
         if self._server is not None:
@@ -195,6 +225,8 @@ async def serve(config: RobotConfig, *, sim: bool = False, listen: str | None = 
     names = ", ".join(repr(n) for n in daemon.robot.resources)
     print(f"tether: serving {names} on {bound}{' (simulated hardware)' if daemon.sim else ''}",
           flush=True)
+    if daemon.web is not None:
+        print(f"tether: drive page at {daemon.web.url}", flush=True)
     try:
         await daemon.wait()
     finally:
