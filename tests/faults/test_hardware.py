@@ -149,12 +149,6 @@ def test_serial_port_unplugged_mid_write_stops_the_rest_of_the_base(
     untouched(rover, since)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug (tether/fakes/serial_device.py): the controller-side serial timeout is only "
-    "checked by the pty reader thread, which returns as soon as unplug() is called, so an "
-    "unplugged FakeSabertooth/FakeRoboClaw/FakeSmc keeps its last duty forever; a real "
-    "controller stops controller_timeout after its last command, cable or not"
-))
 def test_unplugged_controller_stops_by_its_own_timeout() -> None:
     """The other half of the unplug row: nothing can reach the unplugged controller, so only
     its own serial timeout (armed by tether at 0.6 s for the default window) can stop it."""

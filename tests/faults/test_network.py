@@ -156,11 +156,6 @@ def established(net: NetPair) -> list[str]:
     return [line for line in out.splitlines() if line.strip()]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: the daemon's HTTP/2 keepalive sends one ping per connection (grpclib's "
-    "_http2_min_sent_ping_interval_without_data defaults to 300 s and is not set in "
-    "tether/server/daemon.py), so a partitioned client's connection stays ESTABLISHED forever"
-))
 def test_partitioned_connection_is_closed_by_the_daemon(partitioned: Partitioned) -> None:
     """The README: a dead connection is found by HTTP/2 pings tied to the window (ping every
     max(window, 0.5 s), 0.5 s to answer). After a partition the daemon should therefore drop

@@ -79,6 +79,10 @@ class PtySerialDevice(ABC):
             os.write(self._wake_w, b"x")
             os.close(slave)
             os.close(master)
+            threading.Thread(
+                target=self._unplugged_clock, args=(self._generation,),
+                name="tether-fake-serial-unplugged", daemon=True,
+            ).start()
 
     def unplug_after(self, count: int) -> None:
         """Unplug once `count` more bytes have arrived (mid-packet if you like)."""
@@ -140,6 +144,16 @@ class PtySerialDevice(ABC):
                         data = b""
                     if data:
                         self._take(data)
+                self.check_timeout()
+
+    def _unplugged_clock(self, generation: int) -> None:
+        """With the cable out, the controller still times out (a real one stops by itself)."""
+        while True:
+            wait = self.seconds_until_timeout()
+            time.sleep(0.05 if wait is None else min(max(wait, 0.001), 0.05))
+            with self._lock:
+                if self._generation != generation or self._closed:
+                    return
                 self.check_timeout()
 
     def _take(self, data: bytes) -> None:

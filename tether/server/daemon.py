@@ -96,6 +96,8 @@ class Daemon:
             config=Configuration(
                 _keepalive_time=ping, _keepalive_timeout=ping,
                 _keepalive_permit_without_calls=True,
+                _http2_max_pings_without_data=0,
+                _http2_min_sent_ping_interval_without_data=ping,
             ),
         )
         self.authenticator.install(self._server)
