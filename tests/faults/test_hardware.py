@@ -213,12 +213,6 @@ def test_i2c_nack_stops_the_rest_of_the_base_and_the_chip_once_it_answers(
     untouched(rover, since)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: a stop that fails because the I2C chip NACKs is tried 3 times within ~30 ms "
-    "(SessionManager._run) and then given up; HatMotor (tether/drivers/pca9685.py) keeps no "
-    "'stop owed' as SerialMotor does, so when the bus recovers nothing stops the motor: it "
-    "drives on with no session owning it"
-))
 def test_i2c_stop_that_failed_during_a_nack_is_delivered_when_the_bus_recovers(
     make_daemon: MakeDaemon, processes: Processes
 ) -> None:
@@ -352,11 +346,6 @@ def test_stop_that_blocks_is_reported_and_delays_no_other_stop(
     assert stop_delay(outputs(rover, "left", "right"), time.monotonic(), 5) is not None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug (tether/drivers/base.py DifferentialBase._stop_hw): motors that are not "
-    "slow_io (GPIO, HAT) are stopped one after another on the calling thread, so one whose "
-    "stop() blocks keeps every later wheel of the base driving"
-))
 def test_stop_that_blocks_keeps_no_other_wheel_of_the_base_driving(
     make_daemon: MakeDaemon, processes: Processes, monkeypatch: pytest.MonkeyPatch,
     gate: threading.Event,
@@ -371,12 +360,6 @@ def test_stop_that_blocks_keeps_no_other_wheel_of_the_base_driving(
     check_delay("stop() blocks: the base's other wheel", delay, AT_ONCE)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: Base.stop() holds the base's lock while a motor's stop() blocks; the next "
-    "command to that base runs inline on the daemon's event loop (Api.run, tether/server/api.py, "
-    "fast GPIO/I2C resources) and waits for that lock, freezing the loop: no heartbeat is "
-    "served, healthy sessions expire (false stops) and new connections get no answer"
-))
 def test_command_to_a_base_whose_stop_blocks_does_not_freeze_the_daemon(
     make_daemon: MakeDaemon, processes: Processes, monkeypatch: pytest.MonkeyPatch,
     gate: threading.Event,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from tether.drivers.motion import MotionSlot
 from tether.drivers.motor import Motor, log
+from tether.drivers.parallel_stop import ParallelStopper
 from tether.drivers.ramp import PowerRamp
 from tether.drivers.validate import check_finite, check_number, check_option
 from tether.errors import HardwareError, InvalidCommand, TetherError, Unsupported
@@ -215,6 +216,7 @@ class DifferentialBase(Base):
         sides = [(m, True) for m in self.left], [(m, False) for m in self.right]
         self._order = [m for pair in zip(*sides, strict=False) for m in pair]
         self._order += [m for m in (*sides[0], *sides[1]) if m not in self._order]
+        self._stopper = ParallelStopper([m for m, _ in self._order])
 
     @property
     def motors(self) -> list[Motor]:
@@ -225,6 +227,11 @@ class DifferentialBase(Base):
     def slow_io(self) -> bool:
         """Slow if any of its motors is."""
         return any(m.slow_io for m in self.motors)
+
+    @property
+    def command_locks(self) -> list[threading.RLock]:
+        """The base's lock and its motors': all free means a command won't wait on a stop."""
+        return [self._lock, *(lock for m in self.motors for lock in m.command_locks)]
 
     @property
     def max_speed_mm_s(self) -> float | None:
@@ -291,27 +298,10 @@ class DifferentialBase(Base):
     def _stop_hw(self) -> None:
         if self._ramp is not None:
             self._ramp.cancel()
-        errors: list[str] = []
-        slow = [m for m, _ in self._order if m.slow_io]
-        threads = [threading.Thread(target=_stop_into, args=(m, errors)) for m in slow]
-        for thread in threads:
-            thread.start()
-        for motor, _ in self._order:
-            if not motor.slow_io:
-                _stop_into(motor, errors)
-        for thread in threads:
-            thread.join()
+        errors = self._stopper.stop_all()
         if errors:
             raise HardwareError(f"base {self.name!r}: stop failed for {'; '.join(errors)}")
 
     def _release(self) -> None:
         if self._ramp is not None:
             self._ramp.close()
-
-
-def _stop_into(motor: Motor, errors: list[str]) -> None:
-    """Stop one motor, collecting (not raising) its failure so the others still stop."""
-    try:
-        motor.stop()
-    except Exception as exc:
-        errors.append(f"motor {motor.name!r}: {exc}")

@@ -145,6 +145,11 @@ class Motor(ABC):
         """True after close()."""
         return self._closed
 
+    @property
+    def command_locks(self) -> list[threading.RLock]:
+        """The device lock: free means a command won't wait behind a stop in progress."""
+        return [self._lock]
+
     def __enter__(self) -> Motor:
         return self
 

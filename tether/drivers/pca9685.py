@@ -20,6 +20,8 @@ HAT_LAYOUTS: dict[str, dict[str, tuple[int, int, int]]] = {
     "waveshare": {"A": (0, 1, 2), "B": (5, 3, 4)},
 }
 HAT_ADDRESSES = {"adafruit": 0x60, "waveshare": 0x40}
+#: How long a stop refused by the bus (NACK) keeps being retried in the background.
+OWED_STOP_RETRY_SECONDS = 600.0
 
 
 class PCA9685:
@@ -158,6 +160,8 @@ class HatMotor(Motor):
         self.chip = chip
         self.pwm, self.in1, self.in2 = _channels(name, hat, motor, channels)
         self._forward: bool | None = None
+        self._stop_owed = False
+        self._retrier: threading.Thread | None = None
         with chip.lock:
             self._stop_hw()
 
@@ -170,6 +174,7 @@ class HatMotor(Motor):
             self.chip.set_duty(self.in2, 0.0 if forward else 1.0)
             self.chip.set_duty(self.pwm, abs(duty))
             self._forward = forward
+            self._stop_owed = False
 
     def _stop_hw(self) -> None:
         with self.chip.lock:
@@ -177,10 +182,42 @@ class HatMotor(Motor):
                 self.chip.set_duty(self.pwm, 0.0)
             except HardwareError:
                 self._all_off_fallback()
+                self._owe_stop()
                 raise
+            self._stop_owed = False
             self.chip.set_duty(self.in1, 0.0)
             self.chip.set_duty(self.in2, 0.0)
             self._forward = None
+
+    def _owe_stop(self) -> None:
+        """The bus refused the stop: keep retrying until it lands or a newer command does."""
+        self._stop_owed = True
+        if self._retrier is None or not self._retrier.is_alive():
+            self._retrier = threading.Thread(
+                target=self._deliver_owed_stop, name=f"tether-owed-stop-{self.name}", daemon=True
+            )
+            self._retrier.start()
+
+    def _deliver_owed_stop(self) -> None:
+        give_up = time.monotonic() + OWED_STOP_RETRY_SECONDS
+        while time.monotonic() < give_up:
+            time.sleep(0.05)
+            with self._lock:
+                if not self._stop_owed or self._closed:
+                    return
+                try:
+                    with self.chip.lock:
+                        self.chip.set_duty(self.pwm, 0.0)
+                        self._stop_owed = False
+                        self.chip.set_duty(self.in1, 0.0)
+                        self.chip.set_duty(self.in2, 0.0)
+                        self._forward = None
+                    log.warning("motor %r: owed stop delivered once the bus answered", self.name)
+                    return
+                except HardwareError:
+                    continue
+        log.error("motor %r: stop still not delivered after %.0f s", self.name,
+                  OWED_STOP_RETRY_SECONDS)
 
     def _all_off_fallback(self) -> None:
         """The PWM write failed: try the one-write all-off (stops every motor on the chip)."""

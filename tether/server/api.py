@@ -54,6 +54,26 @@ def grpc_errors() -> Iterator[None]:
         raise GRPCError(Status.UNAVAILABLE, f"hardware error: {exc}") from exc
 
 
+def _inline_if_free(call: Callable[[], T], locks: list[Any]) -> tuple[bool, T | None]:
+    """Run call on this thread only if no lock it needs is held (a blocked stop holds one):
+    the event loop must never wait behind hardware. The resource's own lock (the first) is
+    held for the call; the others (its motors') are only probed, since a base stops its motors
+    on worker threads that must be able to take them."""
+    if not locks:
+        return True, call()
+    own, others = locks[0], locks[1:]
+    if not own.acquire(blocking=False):
+        return False, None
+    try:
+        for lock in others:
+            if not lock.acquire(blocking=False):
+                return False, None
+            lock.release()
+        return True, call()
+    finally:
+        own.release()
+
+
 def _log_failure(future: asyncio.Future[Any]) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.error("ending an orphaned session failed: %s", future.exception())
@@ -124,7 +144,9 @@ class Api:
         """Run a hardware call: inline if the resource's writes take microseconds (GPIO, I2C),
         else in a thread, so a slow (serial) device never delays a heartbeat."""
         if resource is not None and not getattr(resource, "slow_io", True):
-            return call()
+            done, result = _inline_if_free(call, getattr(resource, "command_locks", []))
+            if done:
+                return result  # type: ignore[return-value]
         return await asyncio.get_running_loop().run_in_executor(self._commands, call)
 
     async def run_stop(self, call: Callable[[], T]) -> T:
