@@ -216,7 +216,8 @@ class DifferentialBase(Base):
         sides = [(m, True) for m in self.left], [(m, False) for m in self.right]
         self._order = [m for pair in zip(*sides, strict=False) for m in pair]
         self._order += [m for m in (*sides[0], *sides[1]) if m not in self._order]
-        self._stopper = ParallelStopper([m for m, _ in self._order])
+        self._commands = 0
+        self._stopper = ParallelStopper([m for m, _ in self._order], lambda: self._commands)
 
     @property
     def motors(self) -> list[Motor]:
@@ -273,6 +274,7 @@ class DifferentialBase(Base):
             self._write_wheels(left, right)
 
     def _write_wheels(self, left: float, right: float) -> None:
+        self._commands += 1
         for motor, on_left in self._order:
             try:
                 motor.set_power(left if on_left else right)
