@@ -1,4 +1,4 @@
-"""The `tether` command line."""
+"""The `tether` command line: demo, serve, check, status, drive, record-gamepad."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--hardware", default="gpio", help="which fake to drive: " + ", ".join(SIM_HARDWARE)
     )
+    from tether.teleop.cli import add_demo_arguments, add_drive_arguments, add_record_arguments
+
+    add_demo_arguments(demo)  # --gamepad [--recording FILE]
+    add_drive_arguments(commands.add_parser(
+        "drive", help="drive with a gamepad or the keyboard (deadman, 20 Hz stream)"))
+    add_record_arguments(commands.add_parser(
+        "record-gamepad", help="record a gamepad's events to a file tether can replay"))
     serve = commands.add_parser("serve", help="run the daemon for a rover config")
     serve.add_argument("config", help="the rover's TOML config")
     serve.add_argument("--sim", action="store_true", help="run the config on fake hardware")
@@ -60,6 +67,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "demo" and args.gamepad:
+        from tether.teleop.cli import run_demo as run_gamepad_demo
+
+        return run_gamepad_demo(args)
+    if args.command == "drive":
+        from tether.teleop.cli import run_drive
+
+        return run_drive(args)
+    if args.command == "record-gamepad":
+        from tether.teleop.cli import run_record
+
+        return run_record(args)
     if args.command == "demo" and args.web:
         import asyncio
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     )
     from tether.fakes.pins import FakePinFactory, FakePWMPin, PinChange
     from tether.fakes.sim import SimRover, build_sim_rover
+    from tether.input.fake import FakeGamepad
 
 _LAZY = {
     "DRV8833": "tether.fakes.hbridge",
@@ -37,6 +38,7 @@ _LAZY = {
     "FakePWMPin": "tether.fakes.pins",
     "PinChange": "tether.fakes.pins",
     "SimRover": "tether.fakes.sim",
+    "FakeGamepad": "tether.input.fake",
     "build_sim_rover": "tether.fakes.sim",
 }
 
@@ -47,6 +49,7 @@ __all__ = [
     "DutyChannel",
     "DutySample",
     "FakeClock",
+    "FakeGamepad",
     "FakeMotor",
     "FakePWMPin",
     "FakePinFactory",
