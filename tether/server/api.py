@@ -124,21 +124,39 @@ class Api:
         if self.shutting_down:
             raise GRPCError(Status.UNAVAILABLE, "tether is shutting down")
 
-    async def monitor(self, stream: Any, kind: str, name: str, resource: Any) -> None:
-        """Safety-monitor a resource for the call's session (or release it: no session).
+    async def monitor(
+        self, stream: Any, kind: str, name: str, resource: Any, command: Callable[[], T],
+        *, move: bool = False,
+    ) -> Callable[[], T]:
+        """Safety-monitor a resource for the call's session (or release it: no session), and
+        return the command guarded so it runs only while that session still owns the resource.
 
-        Runs before any response is sent, so viam-smrn can go out with the headers.
+        Runs before any response is sent, so viam-smrn can go out with the headers. The guard
+        checks ownership under the resource's own lock, which a stop also takes: a command that
+        waited in a queue past its session's end never runs after that session's stop.
         """
         session_id = (stream.metadata or {}).get(SESSION_METADATA)
-        if session_id:
-            owner = self.owner(stream)
-            self.sessions.associate(session_id, name, resource, owner=owner)
-            self.tracker.carried(connection_key(stream), session_id)
-            await stream.send_initial_metadata(
-                metadata={MONITORED_METADATA: resource_name(kind, name)}
-            )
-        else:
+        if not session_id:
             self.sessions.associate(None, name)
+            return command
+        owner = self.owner(stream)
+        self.sessions.associate(session_id, name, resource, owner=owner)
+        self.tracker.carried(connection_key(stream), session_id)
+        await stream.send_initial_metadata(
+            metadata={MONITORED_METADATA: resource_name(kind, name)}
+        )
+        locks = getattr(resource, "command_locks", None) or [contextlib.nullcontext()]
+
+        def guarded() -> T:
+            with locks[0]:
+                if not self.sessions.owns(session_id, name):
+                    raise SessionExpired(session_id)
+                if not move:
+                    return command()
+            # a blocking move can't hold the lock (stop() must be able to take it)
+            return command()
+
+        return guarded
 
     async def run(self, call: Callable[[], T], resource: Any = None) -> T:
         """Run a hardware call: inline if the resource's writes take microseconds (GPIO, I2C),

@@ -94,8 +94,10 @@ class BaseService(base_grpc.BaseServiceBase):
             linear = check_number(request.linear.y, "set_power linear.y", -1, 1)
             angular = check_number(request.angular.z, "set_power angular.z", -1, 1)
             self.api.refuse_if_stopping()
-            await self.api.monitor(stream, "base", request.name, base)
-            await self.api.run(lambda: base.set_power(linear, angular), base)
+            command = await self.api.monitor(
+                stream, "base", request.name, base, lambda: base.set_power(linear, angular)
+            )
+            await self.api.run(command, base)
         await stream.send_message(base_pb2.SetPowerResponse())
 
     async def SetVelocity(self, stream: Stream) -> None:
@@ -105,8 +107,10 @@ class BaseService(base_grpc.BaseServiceBase):
             speed = check_finite(request.linear.y, "set_velocity linear.y")
             spin = check_finite(request.angular.z, "set_velocity angular.z")
             self.api.refuse_if_stopping()
-            await self.api.monitor(stream, "base", request.name, base)
-            await self.api.run(lambda: base.set_velocity(speed, spin), base)
+            command = await self.api.monitor(
+                stream, "base", request.name, base, lambda: base.set_velocity(speed, spin)
+            )
+            await self.api.run(command, base)
         await stream.send_message(base_pb2.SetVelocityResponse())
 
     async def MoveStraight(self, stream: Stream) -> None:
@@ -116,8 +120,11 @@ class BaseService(base_grpc.BaseServiceBase):
             distance = float(request.distance_mm)
             speed = check_finite(request.mm_per_sec, "move_straight mm_per_sec", nonzero=True)
             self.api.refuse_if_stopping()
-            await self.api.monitor(stream, "base", request.name, base)
-            await self.api.run_move(lambda: base.move_straight(distance, speed), base.stop)
+            move = await self.api.monitor(
+                stream, "base", request.name, base, lambda: base.move_straight(distance, speed),
+                move=True,
+            )
+            await self.api.run_move(move, base.stop)
         await stream.send_message(base_pb2.MoveStraightResponse())
 
     async def Spin(self, stream: Stream) -> None:
@@ -127,8 +134,10 @@ class BaseService(base_grpc.BaseServiceBase):
             angle = check_finite(request.angle_deg, "spin angle_deg")
             rate = check_finite(request.degs_per_sec, "spin degs_per_sec", nonzero=True)
             self.api.refuse_if_stopping()
-            await self.api.monitor(stream, "base", request.name, base)
-            await self.api.run_move(lambda: base.spin(angle, rate), base.stop)
+            move = await self.api.monitor(
+                stream, "base", request.name, base, lambda: base.spin(angle, rate), move=True
+            )
+            await self.api.run_move(move, base.stop)
         await stream.send_message(base_pb2.SpinResponse())
 
     async def Stop(self, stream: Stream) -> None:
@@ -167,8 +176,10 @@ class MotorService(motor_grpc.MotorServiceBase):
             motor = self.api.motor(request.name)
             power = check_number(request.power_pct, "set_power power_pct", -1, 1)
             self.api.refuse_if_stopping()
-            await self.api.monitor(stream, "motor", request.name, motor)
-            await self.api.run(lambda: motor.set_power(power), motor)
+            command = await self.api.monitor(
+                stream, "motor", request.name, motor, lambda: motor.set_power(power)
+            )
+            await self.api.run(command, motor)
         await stream.send_message(motor_pb2.SetPowerResponse())
 
     async def GoFor(self, stream: Stream) -> None:
@@ -178,8 +189,10 @@ class MotorService(motor_grpc.MotorServiceBase):
             rpm = check_finite(request.rpm, "go_for rpm", nonzero=True)
             turns = check_finite(request.revolutions, "go_for revolutions", nonzero=True)
             self.api.refuse_if_stopping()
-            await self.api.monitor(stream, "motor", request.name, motor)
-            await self.api.run_move(lambda: motor.go_for(rpm, turns), motor.stop)
+            move = await self.api.monitor(
+                stream, "motor", request.name, motor, lambda: motor.go_for(rpm, turns), move=True
+            )
+            await self.api.run_move(move, motor.stop)
         await stream.send_message(motor_pb2.GoForResponse())
 
     async def SetRPM(self, stream: Stream) -> None:
@@ -191,8 +204,10 @@ class MotorService(motor_grpc.MotorServiceBase):
                 raise GRPCError(Status.UNIMPLEMENTED, f"motor {request.name!r} has no max_rpm")
             power = check_number(rpm / motor.max_rpm, f"set_rpm rpm={rpm!r} as power", -1, 1)
             self.api.refuse_if_stopping()
-            await self.api.monitor(stream, "motor", request.name, motor)
-            await self.api.run(lambda: motor.set_power(power), motor)
+            command = await self.api.monitor(
+                stream, "motor", request.name, motor, lambda: motor.set_power(power)
+            )
+            await self.api.run(command, motor)
         await stream.send_message(motor_pb2.SetRPMResponse())
 
     async def Stop(self, stream: Stream) -> None:

@@ -228,6 +228,16 @@ class SessionManager:
             self._owners[name] = _Ownership(session_id, resource, claim)
             session._owned.add(name)
 
+    def owns(self, session_id: str, name: str) -> bool:
+        """Whether that live session is the owner of `name` right now."""
+        with self._lock:
+            ownership = self._owners.get(name)
+            session = self._sessions.get(session_id)
+            return (
+                ownership is not None and ownership.session_id == session_id
+                and session is not None and self.clock() < session._deadline
+            )
+
     def owner_of(self, name: str) -> Session | None:
         """The live session that owns `name`, if any."""
         with self._lock:
