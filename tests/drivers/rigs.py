@@ -17,6 +17,7 @@ from tether.drivers.motor import Motor
 from tether.drivers.sabertooth import SabertoothMotor
 from tether.drivers.serial_link import SerialLink
 from tether.fakes import FakeMotor
+from tether.fakes.channel import DutyChannel
 from tether.fakes.hbridge import DRV8833, L298N, TB6612, HBridge, PhaseEnableBridge
 from tether.fakes.pins import FakePinFactory
 from tether.fakes.sabertooth import FakeSabertooth
@@ -99,16 +100,21 @@ def _settled(link: SerialLink, device: PtySerialDevice) -> None:
         time.sleep(0.0005)
 
 
-def sabertooth(**options: Any) -> MotorRig:
-    device = FakeSabertooth(address=129)
-    link = SerialLink(device.path, 9600)
+def serial_rig(
+    device: PtySerialDevice,
+    baudrate: int,
+    build: Callable[[SerialLink], Motor],
+    channel: DutyChannel,
+    resolution: float,
+) -> MotorRig:
+    """A serial motor on a pty fake: the link, the motor, and the device's view of one channel."""
+    link = SerialLink(device.path, baudrate)
     try:
-        motor = SabertoothMotor("m", link=link, address=129, channel=2, **options)
+        motor = build(link)
     except BaseException:
         link.close()
         device.close()
         raise
-    channel = device.channels[2]
 
     def duty() -> float:
         _settled(link, device)
@@ -118,7 +124,16 @@ def sabertooth(**options: Any) -> MotorRig:
         link.close()
         device.close()
 
-    return MotorRig(motor, duty, lambda: len(channel.history), 1 / 127, cleanup)
+    return MotorRig(motor, duty, lambda: len(channel.history), resolution, cleanup)
+
+
+def sabertooth(**options: Any) -> MotorRig:
+    device = FakeSabertooth(address=129)
+    return serial_rig(
+        device, 9600,
+        lambda link: SabertoothMotor("m", link=link, address=129, channel=2, **options),
+        device.channels[2], 1 / 127,
+    )
 
 
 MOTOR_RIGS: dict[str, Callable[..., MotorRig]] = {
