@@ -301,13 +301,6 @@ def _secret(entry: _Table, path: str | None, env: str | None) -> str:
     if len(value) < 16:
         raise entry.fail("secret_file", "a file holding a secret of at least 16 characters")
     return value
-    try:
-        value = Path(str(path)).read_text().strip()
-    except OSError as exc:
-        raise entry.fail("secret_file", f"a readable file ({exc.strerror})") from exc
-    if len(value) < 16:
-        raise entry.fail("secret_file", "a file holding a secret of at least 16 characters")
-    return value
 
 
 def parse_listen(listen: str, where: str) -> tuple[str, int] | str:
