@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from figures import percentile
 from grpclib.client import Channel, UnaryUnaryMethod
 from grpclib.const import Cardinality, Handler
 from grpclib.server import Server, Stream
@@ -130,10 +131,6 @@ FULL = Sizes(calls=2000, warmup=200, kills=20, viam_kills=5, hangs=5, idle_secon
 QUICK = Sizes(calls=200, warmup=50, kills=5, viam_kills=2, hangs=2, idle_seconds=2.0)
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile (p99 of fewer than 100 samples is the max)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def verdict(met: bool) -> str:

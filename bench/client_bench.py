@@ -24,12 +24,12 @@ from api_bench import (
     LoopThread,
     echo_call,
     free_port,
-    percentile,
     spread,
     start_echo_server,
     stop_echo_server,
     verdict,
 )
+from figures import percentile
 from grpclib.client import Channel
 
 from tether.client import connect

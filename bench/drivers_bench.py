@@ -6,10 +6,9 @@ Run: python bench/drivers_bench.py [--quick]
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
-from collections.abc import Callable
 
+from figures import per_call, percentile
 from gpiozero import Motor as ZeroMotor
 from gpiozero import Robot
 from gpiozero.pins.mock import MockFactory, MockPWMPin
@@ -25,15 +24,6 @@ def factory() -> MockFactory:
     return MockFactory(revision="d04170", pin_class=MockPWMPin)
 
 
-def per_call(body: Callable[[], None], loops: int, repeats: int = 7) -> float:
-    """Median seconds per call over `repeats` timed runs."""
-    runs = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        for _ in range(loops):
-            body()
-        runs.append((time.perf_counter() - began) / loops)
-    return statistics.median(runs)
 
 
 def set_power_cost(loops: int) -> tuple[float, float]:
@@ -100,9 +90,6 @@ def stop_latency(samples: int) -> tuple[list[float], list[float]]:
     return ours, theirs
 
 
-def pct(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def main() -> None:
@@ -115,11 +102,11 @@ def main() -> None:
           f"{bare * 1e6:.2f} us; ratio {ratio:.2f}x   target <= 1.5x: "
           f"{'MET' if ratio <= 1.5 else 'MISSED'}")
     stops, bare_stops = stop_latency(500 if args.quick else 5_000)
-    p50, p99 = pct(stops, 0.5) * 1e6, pct(stops, 0.99) * 1e6
+    p50, p99 = percentile(stops, 0.5) * 1e6, percentile(stops, 0.99) * 1e6
     print(f"2. Base.stop(), 4-motor skid-steer, from moving: p50 {p50:.1f} us  p99 {p99:.1f} us"
           f"   target <= 100 us: {'MET' if p99 <= 100 else 'MISSED'} (p99)")
-    print(f"   baseline: four bare gpiozero Motor.stop() p50 {pct(bare_stops, 0.5) * 1e6:.1f} us"
-          f"  p99 {pct(bare_stops, 0.99) * 1e6:.1f} us")
+    bare50, bare99 = percentile(bare_stops, 0.5) * 1e6, percentile(bare_stops, 0.99) * 1e6
+    print(f"   baseline: four bare gpiozero Motor.stop() p50 {bare50:.1f} us  p99 {bare99:.1f} us")
 
 
 if __name__ == "__main__":

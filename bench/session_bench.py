@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import threading
 import time
 from collections.abc import Callable
+
+from figures import per_call, percentile
 
 from tether.session import SessionManager, safety_monitor, to_context
 
@@ -34,9 +35,6 @@ class Probe:
         self.stop()
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def stop_latency(sessions: int, spread: float) -> list[float]:
@@ -108,15 +106,6 @@ def heartbeat_rate(sessions: int, seconds: float) -> tuple[float, float]:
     return rate, count / (time.perf_counter() - began)
 
 
-def per_call(body: Callable[[], None], loops: int, repeats: int = 7) -> float:
-    """Median seconds per call of body over `repeats` timed runs."""
-    runs = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        for _ in range(loops):
-            body()
-        runs.append((time.perf_counter() - began) / loops)
-    return statistics.median(runs)
 
 
 def monitored_call_cost(loops: int) -> tuple[float, float]:

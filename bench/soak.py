@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
+from figures import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW = 0.5  # the daemon's heartbeat window (viam-sdk sessions use it)
 TETHER_WINDOWS = (0.5, 1.0)  # tether.client sessions ask for one of these
@@ -534,10 +536,6 @@ def zero_time(output: Any, since: float) -> float | None:
     return next((float(s.time) for s in history[index:] if s.duty == 0.0), None)
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile (p99 of fewer than 100 samples is the max)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def ms(seconds: float) -> str:
