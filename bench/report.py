@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
+
+
+def _shown(path: str) -> str:
+    """A path as the report shows it: relative to the checkout, so no machine's layout leaks."""
+    try:
+        return str(Path(path).relative_to(ROOT))
+    except ValueError:
+        return Path(path).name
 REPORT = BENCH / "REPORT.md"
 PLOT = BENCH / "stop_delays.png"
 BENCHES = ("session_bench", "drivers_bench", "api_bench", "client_bench")
@@ -315,7 +323,7 @@ def machine() -> list[str]:
             f"- machine: {os.cpu_count()} CPUs ({model}), {platform.system()} "
             f"{platform.release()}, load average {os.getloadavg()[0]:.2f} when the report began"
             " (other work shares this machine)",
-            f"- Python {platform.python_version()} ({sys.executable})",
+            f"- Python {platform.python_version()} ({_shown(sys.executable)})",
             f"- commit {commit}{' plus uncommitted changes' if dirty else ''}"]
 
 
