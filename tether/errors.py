@@ -23,6 +23,10 @@ class SessionExpired(TetherError, LookupError):
         self.session_id = session_id
 
 
+class OwnedByAnotherKey(TetherError, PermissionError):
+    """A call without a session may not take over what a live session of another key owns."""
+
+
 class TooManySessions(TetherError, RuntimeError):
     """The session manager already holds its configured maximum of live sessions."""
 

@@ -72,7 +72,8 @@ def test_an_exception_in_the_block_ends_the_session(daemon: DaemonThread) -> Non
         (lambda b: b.set_power(math.nan, 0), "linear=nan: expected a number in"),
         (lambda b: b.set_power(0, 1.5), "angular=1.5"),
         (lambda b: b.move_straight(math.inf, 10), "distance_mm=inf"),
-        (lambda b: b.spin(90, 0), "deg_per_s=0"),
+        (lambda b: b.spin(90, math.nan), "deg_per_s=nan"),
+        (lambda b: b.move_straight(1e19, 10), "distance_mm=1e\\+19: expected a number in"),
     ],
 )
 def test_bad_values_fail_locally_before_anything_is_sent(

@@ -130,15 +130,33 @@ def test_move_straight_is_cut_short_by_stop() -> None:
     ("call", "message"),
     [
         (lambda b: b.move_straight(math.nan, 10), "distance_mm=nan"),
-        (lambda b: b.move_straight(10, 0), "mm_per_s=0: expected a nonzero speed"),
+        (lambda b: b.move_straight(10, 1e9), r"mm_per_s=1000000000.0: expected a number in"),
         (lambda b: b.spin(90, math.inf), "deg_per_s=inf"),
-        (lambda b: b.spin(90, 0), "deg_per_s=0"),
+        (lambda b: b.move_straight(2**63, 10), r"distance_mm=9223372036854775808 at mm_per_s=10: "
+         r"the move would take 9.22e\+17 s; expected at most 3600 s"),
+        (lambda b: b.spin(1e300, 30), "angle_deg=1e\\+300 at deg_per_s=30: the move would take"),
     ],
 )
-def test_timed_moves_validate(call: object, message: str) -> None:
-    base, _, _ = make_base()
+def test_timed_moves_validate_before_anything_moves(call: object, message: str) -> None:
+    base, left, right = make_base()
+    base.set_power(0.3, 0)
     with pytest.raises(InvalidCommand, match=message):
         call(base)  # type: ignore[operator]
+    assert [m.is_powered()[1] for m in (*left, *right)] == [0.3, 0.3], "nothing changed"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda b: b.move_straight(0, 100), lambda b: b.move_straight(100, 0),
+     lambda b: b.spin(0, 30), lambda b: b.spin(90, 0)],
+    ids=["distance 0", "speed 0", "angle 0", "rate 0"],
+)
+def test_a_zero_move_stops_the_base_as_viam_documents(call: object) -> None:
+    """Viam's Base API: 'When distance or velocity is 0, the base will stop.' Before: these
+    returned at once (or were refused) and left the base driving."""
+    base, _, _ = make_base()
+    base.set_power(0.3, 0)
+    assert call(base) is True  # type: ignore[operator]
     assert not base.is_moving()
 
 

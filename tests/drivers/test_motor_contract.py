@@ -169,10 +169,10 @@ def test_go_for_stops_when_its_caller_goes_away(rig: MotorRig) -> None:
     ("rpm", "revolutions", "message"),
     [
         (601, 1, r"rpm=601: expected a number in \[-600, 600\]"),
-        (0, 1, "rpm=0: expected a nonzero"),
         (math.nan, 1, "rpm=nan"),
-        (100, 0, "revolutions=0: expected a nonzero"),
         (100, math.inf, "revolutions=inf: expected a finite number"),
+        (100, 1e14, r"revolutions=100000000000000.0 at rpm=100: the move would take 6e\+13 s; "
+         "expected at most 3600 s"),
     ],
 )
 def test_go_for_bad_values_are_rejected(
@@ -182,6 +182,21 @@ def test_go_for_bad_values_are_rejected(
     with pytest.raises(InvalidCommand, match=message):
         rig.motor.go_for(rpm, revolutions)
     assert rig.activity() == before
+
+
+def test_go_for_at_zero_rpm_stops_the_motor(rig: MotorRig) -> None:
+    """A speed of 0 means 'do not turn': before, it was refused and the motor kept driving."""
+    rig.motor.set_power(0.3)
+    assert rig.motor.go_for(0, 5) is True
+    assert rig.duty() == 0.0
+
+
+def test_go_for_zero_revolutions_runs_on_at_rpm_as_viam_documents(rig: MotorRig) -> None:
+    """Viam's GoFor: 'If revolutions is 0, this runs the motor at rpm indefinitely.'"""
+    assert rig.motor.go_for(-150, 0) is True
+    assert rig.motor.is_powered() == (True, -0.25)
+    rig.motor.stop()
+    assert rig.duty() == 0.0
 
 
 def test_go_for_needs_max_rpm(make_rig: RigFactory) -> None:

@@ -9,8 +9,10 @@ to 0, and the daemon still serves (a new client drives 'base'; its graceful end 
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -192,3 +194,59 @@ def test_two_clients_fighting_over_one_base(rover: BackgroundDaemon, processes: 
     assert_untouched(rover, healthy_since)
     assert_serves(rover, processes)
 
+
+
+def refused_sessionless_calls(address: str) -> list[str]:
+    """Another client's sessionless monitored calls that must be refused (and change nothing):
+    returns the gRPC status names they got."""
+    from grpclib.exceptions import GRPCError
+
+    from tether.client.channel import open_channel
+    from tether.wire.viam.common.v1 import common_pb2
+    from tether.wire.viam.component.base.v1 import base_grpc, base_pb2
+
+    async def calls() -> list[str]:
+        channel = open_channel(address)
+        stub, got = base_grpc.BaseServiceStub(channel), []
+        requests: list[Callable[[], Awaitable[object]]] = [
+            lambda: stub.SetVelocity(base_pb2.SetVelocityRequest(
+                name="base", linear=common_pb2.Vector3(y=1e9))),
+            lambda: stub.MoveStraight(base_pb2.MoveStraightRequest(
+                name="base", distance_mm=2**63 - 1, mm_per_sec=100)),
+            lambda: stub.Spin(base_pb2.SpinRequest(
+                name="base", angle_deg=90, degs_per_sec=1e9)),
+        ]
+        try:
+            for request in requests:
+                try:
+                    await asyncio.wait_for(request(), 5)
+                    got.append("OK")
+                except GRPCError as exc:
+                    got.append(exc.status.name)
+        finally:
+            channel.close()
+        return got
+
+    return asyncio.run(calls())
+
+
+@pytest.mark.parametrize(("kind", "beats"), [("viam", ()), ("tether", ("--keepalive",))])
+def test_another_clients_refused_sessionless_calls_leave_the_driver_armed(
+    rover: BackgroundDaemon, processes: Processes, kind: str, beats: tuple[str, ...]
+) -> None:
+    """Client B's sessionless calls that are refused must not release client A's base: A's
+    SIGKILL still stops it at once. Before: B's refused SetVelocity(1e9) released the base and
+    A's death stopped nothing (duty 0.3 seconds later)."""
+    healthy_since = start_healthy(rover, processes)
+    client = processes.client(rover.address, kind, "--power", "0.6", "--rate", "0", *beats)
+    assert wait_for(lambda: driving(rover, 0.6), 10) is not None
+    time.sleep(WINDOW)  # one command, then heartbeats only: the session alone keeps it safe
+    answers = refused_sessionless_calls(rover.address)
+    assert driving(rover, 0.6), "a refused call moves nothing"
+    killed = client.signal(signal.SIGKILL)
+    delay = stop_delay(wheels(rover), killed, 2)
+    check_delay(f"client SIGKILL after another client's refused sessionless calls ({kind})",
+                delay, AT_ONCE)
+    assert answers == ["INVALID_ARGUMENT"] * 3
+    assert_untouched(rover, healthy_since)
+    assert_serves(rover, processes)

@@ -7,9 +7,16 @@ import threading
 import pytest
 
 from tests.session.doubles import Events, Recorder
-from tether.errors import SessionExpired
+from tether.errors import OwnedByAnotherKey, SessionExpired
 from tether.fakes import FakeClock
-from tether.session import SessionManager, StopOutcome, StopReason, safety_monitor, to_context
+from tether.session import (
+    OwnershipChange,
+    SessionManager,
+    StopOutcome,
+    StopReason,
+    safety_monitor,
+    to_context,
+)
 
 
 def test_active_session_associates_exactly_once(
@@ -155,3 +162,62 @@ def test_concurrent_monitors_leave_exactly_one_owner(manager: SessionManager) ->
     assert owner is not None
     holders = [s for s in sessions if "base" in s._owned]
     assert holders == [owner]
+
+
+def test_release_by_another_key_is_refused_while_the_owner_lives(
+    manager: SessionManager, clock: FakeClock
+) -> None:
+    """Scenario 9 at the daemon: one key may not disarm another key's live session."""
+    base = Recorder("base", clock=clock)
+    alice = manager.start(owner="alice")
+    manager.associate(alice.id, "base", base)
+    with pytest.raises(OwnedByAnotherKey, match="another API key"):
+        manager.check_release("base", owner="mallory")
+    with pytest.raises(OwnedByAnotherKey):
+        manager.associate(None, "base", owner="mallory")
+    assert manager.owner_of("base") is alice
+    assert manager.recent_ownership_changes() == []
+    clock.advance(1.0)
+    assert [e.outcome for e in manager.expire_due()] == [StopOutcome.STOPPED]
+    manager.associate(None, "base", owner="mallory")  # nobody owns it now: allowed
+
+
+def test_release_by_the_same_key_or_in_process_is_recorded_as_a_change(
+    manager: SessionManager, clock: FakeClock
+) -> None:
+    seen: list[OwnershipChange] = []
+    manager.add_ownership_listener(seen.append)
+    alice = manager.start(owner="alice")
+    manager.associate(alice.id, "base", Recorder("base"))
+    manager.check_release("base", owner="alice")
+    manager.associate(None, "base", owner="alice")
+    bob = manager.start()
+    manager.associate(bob.id, "arm", Recorder("arm"))
+    manager.associate(None, "arm")  # in-process: no key to compare
+    assert [(c.resource, c.previous_session, c.reason, c.owner) for c in seen] == [
+        ("base", alice.id, "released", "alice"), ("arm", bob.id, "released", None)]
+    assert manager.recent_ownership_changes() == seen
+
+
+def test_a_session_taking_over_supersedes_the_previous_owner(
+    manager: SessionManager, clock: FakeClock
+) -> None:
+    a, b = manager.start(owner="k"), manager.start(owner="k")
+    base = Recorder("base")
+    manager.associate(a.id, "base", base)
+    manager.associate(a.id, "base", base)  # the same owner again: no change
+    manager.associate(b.id, "base", base)
+    changes = manager.recent_ownership_changes()
+    assert [(c.previous_session, c.session_id, c.reason) for c in changes] == [
+        (a.id, b.id, "superseded")]
+    assert "lost it to session" in changes[0].describe()
+
+
+def test_no_change_is_recorded_for_a_dead_previous_owner(
+    manager: SessionManager, clock: FakeClock
+) -> None:
+    a = manager.start(heartbeat_window=0.5)
+    manager.associate(a.id, "base", Recorder("base"))
+    clock.advance(0.6)  # lapsed, not yet collected
+    manager.associate(None, "base", owner="anyone")
+    assert manager.recent_ownership_changes() == []

@@ -99,6 +99,29 @@ def test_status_frames_name_the_session_owner_and_duties(start_rover: RoverFacto
     run_async(scenario())
 
 
+def test_a_tab_whose_base_another_session_takes_is_told_it_lost_it(
+    start_rover: RoverFactory,
+) -> None:
+    """Before: the page only ever saw 'owner: another client' in a later status frame."""
+    rover = start_rover()
+    api = rover.daemon.daemon.api
+    assert api is not None
+
+    async def scenario() -> dict[str, object]:
+        async with RawPage.open(rover.ws_url, rover.origin) as page:
+            await page.next("session")
+            await page.drive(0.5)
+            assert rover.wait_until(rover.forward, 3) is not None
+            other = api.sessions.start()
+            base = api.robot.bases["base"]
+            rover.daemon.call(api.run(api.guard(other.id, "", "base", base,
+                                                lambda: base.set_power(-0.2, 0)), base))
+            return await page.next("lost")
+
+    lost = run_async(scenario())
+    assert (lost["base"], lost["reason"]) == ("base", "superseded")
+
+
 def test_closing_the_socket_stops_the_base_at_once(start_rover: RoverFactory) -> None:
     rover = start_rover(window=2.0)
 

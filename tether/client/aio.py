@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from tether.errors import (
     ConnectionLost,
     HardwareError,
     InvalidCommand,
+    OwnedByAnotherKey,
     SessionExpired,
     TetherError,
     TooManySessions,
@@ -33,6 +35,7 @@ from tether.wire.tether.v1 import control_grpc, control_pb2
 from tether.wire.viam.robot.v1 import robot_grpc, robot_pb2
 
 T = TypeVar("T")
+log = logging.getLogger("tether.client")
 ApiKeyArg = tuple[str, str] | str | None
 TlsArg = bool | str | ssl.SSLContext | None
 
@@ -50,6 +53,7 @@ def translate(error: GRPCError) -> TetherError:
         Status.INVALID_ARGUMENT: InvalidCommand, Status.NOT_FOUND: UnknownResource,
         Status.UNIMPLEMENTED: Unsupported, Status.RESOURCE_EXHAUSTED: TooManySessions,
         Status.UNAUTHENTICATED: AuthError, Status.UNAVAILABLE: HardwareError,
+        Status.FAILED_PRECONDITION: OwnedByAnotherKey,
     }
     return mapping.get(error.status, TetherError)(message)
 
@@ -226,6 +230,7 @@ class AsyncSession:
         self._stream: Any = None
         self._stream_cm: Any = None
         self._keepalive_task: asyncio.Task[None] | None = None
+        self.lost: list[tuple[str, str]] = []
 
     async def start(self, resume: str | None) -> None:
         """Start (or resume) a session and attach it to a stream."""
@@ -244,6 +249,7 @@ class AsyncSession:
         if reply is None or reply.error:
             self.client.session_id = None
             raise SessionExpired(self.id)
+        self._note_losses(reply)
         if self.keepalive and self._keepalive_task is None:
             self._keepalive_task = asyncio.create_task(self._keep_alive())
 
@@ -263,7 +269,15 @@ class AsyncSession:
             self.client.session_id = None
             await self._detach()
             raise SessionExpired(self.id)
+        self._note_losses(reply)
         return float(reply.expires_in_s)
+
+    def _note_losses(self, reply: Any) -> None:
+        """Record (and log) every resource another caller took from this session."""
+        for loss in reply.lost:
+            log.warning("session %s lost %r (%s): another caller drives it now",
+                        self.id, loss.resource, loss.reason)
+            self.lost.append((loss.resource, loss.reason))
 
     async def end(self) -> None:
         """End the session now (everything it owns stops) and close its stream."""

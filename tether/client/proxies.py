@@ -14,6 +14,9 @@ from tether.wire.viam.common.v1 import common_pb2
 from tether.wire.viam.component.base.v1 import base_grpc, base_pb2
 from tether.wire.viam.component.motor.v1 import motor_grpc, motor_pb2
 
+#: MoveStraight's distance_mm is an int64 on the wire.
+INT64_MAX = 2**63 - 1
+
 if TYPE_CHECKING:
     from tether.client.aio import AsyncClient
 
@@ -50,18 +53,22 @@ class AsyncBase:
         await self.client.command(lambda m: self._stub.SetVelocity(request, metadata=m))
 
     async def move_straight(self, distance_mm: float, mm_per_s: float) -> None:
-        """Drive a distance, then stop (returns when done; cancelling it stops the base)."""
-        distance = check_finite(distance_mm, f"{self._where} move_straight distance_mm")
-        speed = check_finite(mm_per_s, f"{self._where} move_straight mm_per_s", nonzero=True)
+        """Drive a distance, then stop (returns when done; cancelling it stops the base).
+
+        A distance or speed of 0 stops the base (Viam's rule)."""
+        distance = check_number(
+            distance_mm, f"{self._where} move_straight distance_mm", -INT64_MAX, INT64_MAX
+        )
+        speed = check_finite(mm_per_s, f"{self._where} move_straight mm_per_s")
         request = base_pb2.MoveStraightRequest(
             name=self.name, distance_mm=round(distance), mm_per_sec=speed
         )
         await self.client.command(lambda m: self._stub.MoveStraight(request, metadata=m))
 
     async def spin(self, angle_deg: float, deg_per_s: float) -> None:
-        """Turn in place (+left), then stop."""
+        """Turn in place (+left), then stop; an angle or rate of 0 stops the base."""
         angle = check_finite(angle_deg, f"{self._where} spin angle_deg")
-        rate = check_finite(deg_per_s, f"{self._where} spin deg_per_s", nonzero=True)
+        rate = check_finite(deg_per_s, f"{self._where} spin deg_per_s")
         request = base_pb2.SpinRequest(name=self.name, angle_deg=angle, degs_per_sec=rate)
         await self.client.command(lambda m: self._stub.Spin(request, metadata=m))
 
@@ -103,9 +110,10 @@ class AsyncMotor:
         await self.client.command(lambda m: self._stub.SetPower(request, metadata=m))
 
     async def go_for(self, rpm: float, revolutions: float) -> None:
-        """Turn `revolutions` at `rpm`, then stop."""
-        speed = check_finite(rpm, f"{self._where} go_for rpm", nonzero=True)
-        turns = check_finite(revolutions, f"{self._where} go_for revolutions", nonzero=True)
+        """Turn `revolutions` at `rpm`, then stop; rpm 0 stops the motor, revolutions 0 runs
+        it on at rpm (Viam's rule)."""
+        speed = check_finite(rpm, f"{self._where} go_for rpm")
+        turns = check_finite(revolutions, f"{self._where} go_for revolutions")
         request = motor_pb2.GoForRequest(name=self.name, rpm=speed, revolutions=turns)
         await self.client.command(lambda m: self._stub.GoFor(request, metadata=m))
 

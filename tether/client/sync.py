@@ -63,6 +63,12 @@ class Session:
         """Seconds the daemon waits for a heartbeat or command before stopping your motors."""
         return self._inner.heartbeat_window
 
+    @property
+    def lost(self) -> list[tuple[str, str]]:
+        """(resource, 'superseded' or 'released') for each resource another caller took from
+        this session, as learned from heartbeat replies."""
+        return self._inner.lost
+
     def heartbeat(self) -> float:
         """Heartbeat now; returns seconds until the deadline. SessionExpired if it lapsed."""
         return self._loop.run(self._inner.heartbeat())

@@ -8,11 +8,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tether.drivers.motion import MotionSlot
+from tether.drivers.motion import MotionSlot, TimedMove
 from tether.drivers.motor import Motor, log
 from tether.drivers.parallel_stop import ParallelStopper
 from tether.drivers.ramp import PowerRamp
-from tether.drivers.validate import check_finite, check_number, check_option
+from tether.drivers.validate import check_duration, check_finite, check_number, check_option
 from tether.errors import HardwareError, InvalidCommand, TetherError, Unsupported
 
 
@@ -42,51 +42,87 @@ class Base(ABC):
         self._motion = MotionSlot()
         self._closed = False
 
-    def set_power(self, linear: float, angular: float) -> None:
-        """Drive at linear and angular power, each in [-1, 1]; cancels a timed move."""
+    def check_power(self, linear: float, angular: float) -> tuple[float, float]:
+        """Validate a set_power without applying it (callers check before they claim the base)."""
         where = f"base {self.name!r} set_power"
         lin = check_number(linear, f"{where} linear", -1.0, 1.0)
-        ang = check_number(angular, f"{where} angular", -1.0, 1.0)
+        return lin, check_number(angular, f"{where} angular", -1.0, 1.0)
+
+    def set_power(self, linear: float, angular: float) -> None:
+        """Drive at linear and angular power, each in [-1, 1]; cancels a timed move."""
+        lin, ang = self.check_power(linear, angular)
         with self._lock:
             self._check_open()
             self._motion.cancel()
             self._drive_power(lin, ang)
 
-    def set_velocity(self, mm_per_s: float, deg_per_s: float) -> None:
-        """Drive at a linear (mm/s) and angular (deg/s, +left) velocity; cancels a timed move."""
+    def check_velocity(self, mm_per_s: float, deg_per_s: float) -> tuple[float, float]:
+        """Validate a set_velocity against the base's top speeds, without applying it."""
         where = f"base {self.name!r} set_velocity"
         max_speed, max_spin = self._velocity_limits(where)
         speed = check_number(mm_per_s, f"{where} mm_per_s", -max_speed, max_speed)
-        spin = check_number(deg_per_s, f"{where} deg_per_s", -max_spin, max_spin)
+        return speed, check_number(deg_per_s, f"{where} deg_per_s", -max_spin, max_spin)
+
+    def set_velocity(self, mm_per_s: float, deg_per_s: float) -> None:
+        """Drive at a linear (mm/s) and angular (deg/s, +left) velocity; cancels a timed move."""
+        speed, spin = self.check_velocity(mm_per_s, deg_per_s)
         with self._lock:
             self._check_open()
             self._motion.cancel()
             self._drive_velocity(speed, spin)
 
-    def move_straight(self, distance_mm: float, mm_per_s: float) -> bool:
-        """Drive distance_mm (negative: backwards) at mm_per_s, then stop; False if cut short."""
+    def plan_straight(self, distance_mm: float, mm_per_s: float) -> TimedMove:
+        """Validate a move_straight (top speed, at most MAX_MOVE_SECONDS) without moving;
+        a distance or speed of 0 plans a stop, as Viam's Base API documents."""
         where = f"base {self.name!r} move_straight"
-        max_speed, _ = self._velocity_limits(where)
         distance = check_finite(distance_mm, f"{where} distance_mm")
-        speed = check_number(mm_per_s, f"{where} mm_per_s", -max_speed, max_speed)
-        if speed == 0:
-            raise InvalidCommand(f"{where} mm_per_s=0: expected a nonzero speed")
-        if distance == 0:
-            return True
-        velocity = math.copysign(abs(speed), distance * speed)
-        return self._timed(abs(distance / speed), velocity, 0.0)
+        speed = check_finite(mm_per_s, f"{where} mm_per_s")
+        if distance == 0 or speed == 0:
+            return TimedMove(0.0)
+        max_speed, _ = self._velocity_limits(where)
+        check_number(mm_per_s, f"{where} mm_per_s", -max_speed, max_speed)
+        seconds = check_duration(
+            abs(distance / speed), f"{where} distance_mm={distance_mm!r} at mm_per_s={mm_per_s!r}"
+        )
+        return TimedMove(seconds, mm_per_s=math.copysign(abs(speed), distance * speed))
+
+    def plan_spin(self, angle_deg: float, deg_per_s: float) -> TimedMove:
+        """Validate a spin without moving; an angle or rate of 0 plans a stop (Viam's rule)."""
+        where = f"base {self.name!r} spin"
+        angle = check_finite(angle_deg, f"{where} angle_deg")
+        rate = check_finite(deg_per_s, f"{where} deg_per_s")
+        if angle == 0 or rate == 0:
+            return TimedMove(0.0)
+        _, max_spin = self._velocity_limits(where)
+        check_number(deg_per_s, f"{where} deg_per_s", -max_spin, max_spin)
+        seconds = check_duration(
+            abs(angle / rate), f"{where} angle_deg={angle_deg!r} at deg_per_s={deg_per_s!r}"
+        )
+        return TimedMove(seconds, deg_per_s=math.copysign(abs(rate), angle * rate))
+
+    def move_straight(self, distance_mm: float, mm_per_s: float) -> bool:
+        """Drive distance_mm (negative: backwards) at mm_per_s, then stop; False if cut short.
+
+        A distance or speed of 0 stops the base at once (Viam's Base API)."""
+        return self.perform(self.plan_straight(distance_mm, mm_per_s))
 
     def spin(self, angle_deg: float, deg_per_s: float) -> bool:
-        """Turn in place by angle_deg (+left) at deg_per_s, then stop; False if cut short."""
-        where = f"base {self.name!r} spin"
-        _, max_spin = self._velocity_limits(where)
-        angle = check_finite(angle_deg, f"{where} angle_deg")
-        rate = check_number(deg_per_s, f"{where} deg_per_s", -max_spin, max_spin)
-        if rate == 0:
-            raise InvalidCommand(f"{where} deg_per_s=0: expected a nonzero rate")
-        if angle == 0:
-            return True
-        return self._timed(abs(angle / rate), 0.0, math.copysign(abs(rate), angle * rate))
+        """Turn in place by angle_deg (+left) at deg_per_s, then stop; False if cut short.
+
+        An angle or rate of 0 stops the base at once (Viam's Base API)."""
+        return self.perform(self.plan_spin(angle_deg, deg_per_s))
+
+    def perform(self, move: TimedMove) -> bool:
+        """Run a planned move (blocks); False if stop(), a newer command or the caller's
+        cancellation cut it short. A move of 0 seconds stops the base."""
+        check_duration(move.seconds, f"base {self.name!r} move of {move.seconds!r} s")
+        if move.seconds > 0:
+            return self._timed(move.seconds, move.mm_per_s, move.deg_per_s)
+        with self._lock:
+            self._check_open()
+            self._motion.cancel()
+            self._stop_hw()
+        return True
 
     def stop(self) -> None:
         """Stop every wheel now, ending any timed move; idempotent."""

@@ -5,6 +5,18 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TimedMove:
+    """A validated blocking base move: drive at the velocity for `seconds`, then stop.
+
+    0 seconds is Viam's rule for a zero distance, angle or speed: the base stops at once."""
+
+    seconds: float
+    mm_per_s: float = 0.0
+    deg_per_s: float = 0.0
 
 
 class Motion:

@@ -9,10 +9,19 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from tether.drivers.motion import MotionSlot
-from tether.drivers.validate import check_finite, check_number, check_option
+from tether.drivers.validate import check_duration, check_finite, check_number, check_option
 from tether.errors import HardwareError, InvalidCommand, TetherError, Unsupported
 
 log = logging.getLogger("tether.drivers")
+
+
+@dataclass(frozen=True, slots=True)
+class MotorMove:
+    """A validated go_for: `power` for `seconds`, then stop; None seconds runs on (Viam's
+    revolutions 0); 0 seconds or power 0 stops at once."""
+
+    seconds: float | None
+    power: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,39 +71,66 @@ class Motor(ABC):
 
     # -- commands -------------------------------------------------------------------------
 
+    def check_power(self, power: float) -> float:
+        """Validate a set_power without applying it (callers check before they claim it)."""
+        return check_number(power, f"motor {self.name!r} set_power power", -1.0, 1.0)
+
     def set_power(self, power: float) -> None:
         """Drive at signed power in [-1, 1] until the next command; cancels a timed move."""
-        value = check_number(power, f"motor {self.name!r} set_power power", -1.0, 1.0)
+        value = self.check_power(power)
         with self._lock:
             self._check_open()
             self._motion.cancel()
             self._apply(value)
+
+    def plan_go_for(self, rpm: float, revolutions: float) -> MotorMove:
+        """Validate a go_for without moving (|rpm| <= max_rpm, at most MAX_MOVE_SECONDS).
+
+        Viam's rules: revolutions 0 runs on at rpm (like set_rpm); tether plans rpm 0 as a
+        stop, as a base's zero speed is, rather than refusing it and leaving the motor running.
+        """
+        where = f"motor {self.name!r} go_for"
+        speed = check_finite(rpm, f"{where} rpm")
+        turns = check_finite(revolutions, f"{where} revolutions")
+        if speed == 0:
+            return MotorMove(0.0, 0.0)
+        if self.max_rpm is None:
+            raise Unsupported(f"{where}: needs max_rpm (rpm at full power) to run open loop")
+        check_number(rpm, f"{where} rpm", -self.max_rpm, self.max_rpm)
+        if turns == 0:
+            return MotorMove(None, speed / self.max_rpm)
+        seconds = check_duration(
+            abs(turns) / abs(speed) * 60.0, f"{where} revolutions={revolutions!r} at rpm={rpm!r}"
+        )
+        return MotorMove(seconds, math.copysign(abs(speed) / self.max_rpm, speed * turns))
 
     def go_for(self, rpm: float, revolutions: float) -> bool:
         """Turn `revolutions` at `rpm` (open loop: power = rpm / max_rpm), then stop.
 
         Blocks until done; returns False if stop(), a newer command or an exception in the
         caller (Ctrl-C, cancellation) ended it early, in which case the motor is stopped too
-        unless a newer command took over.
+        unless a newer command took over. See plan_go_for for the zero rules.
         """
-        where = f"motor {self.name!r} go_for"
-        if self.max_rpm is None:
-            raise Unsupported(f"{where}: needs max_rpm (rpm at full power) to run open loop")
-        speed = check_number(rpm, f"{where} rpm", -self.max_rpm, self.max_rpm)
-        if speed == 0:
-            raise InvalidCommand(
-                f"{where} rpm=0: expected a nonzero number in [-{self.max_rpm:g}, {self.max_rpm:g}]"
-            )
-        turns = check_finite(revolutions, f"{where} revolutions", nonzero=True)
-        seconds = abs(turns) / abs(speed) * 60.0
-        power = math.copysign(abs(speed) / self.max_rpm, speed * turns)
+        return self.perform(self.plan_go_for(rpm, revolutions))
+
+    def perform(self, move: MotorMove) -> bool:
+        """Run a planned move: power for its seconds (blocking), on for good, or a stop."""
+        if move.seconds is None:
+            self.set_power(move.power)
+            return True
+        check_duration(move.seconds, f"motor {self.name!r} move of {move.seconds!r} s")
+        power = self.check_power(move.power)
         with self._lock:
             self._check_open()
+            if move.seconds == 0 or power == 0:
+                self._motion.cancel()
+                self._stop_locked()
+                return True
             motion = self._motion.begin()
             self._apply(power)
         completed = False
         try:
-            completed = motion.wait(seconds)
+            completed = motion.wait(move.seconds)
         finally:
             with self._lock:
                 if self._motion.current is motion:

@@ -18,6 +18,7 @@ from tether.drivers.motor import Motor
 from tether.errors import (
     HardwareError,
     InvalidCommand,
+    OwnedByAnotherKey,
     SessionExpired,
     TooManySessions,
     Unsupported,
@@ -25,6 +26,7 @@ from tether.errors import (
 from tether.robot import Robot
 from tether.server.auth import OWNER_METADATA
 from tether.server.connections import ConnectionTracker, connection_key
+from tether.server.losses import LossBoard
 from tether.session import SessionManager
 
 log = logging.getLogger("tether.server")
@@ -48,6 +50,8 @@ def grpc_errors() -> Iterator[None]:
         raise GRPCError(Status.INVALID_ARGUMENT, str(exc)) from exc
     except Unsupported as exc:
         raise GRPCError(Status.UNIMPLEMENTED, str(exc)) from exc
+    except OwnedByAnotherKey as exc:
+        raise GRPCError(Status.FAILED_PRECONDITION, str(exc)) from exc
     except TooManySessions as exc:
         raise GRPCError(Status.RESOURCE_EXHAUSTED, str(exc)) from exc
     except HardwareError as exc:
@@ -91,6 +95,8 @@ class Api:
         self.robot = robot
         self.sessions = sessions
         self.tracker = ConnectionTracker(self._end_orphaned)
+        self.losses = LossBoard()
+        sessions.add_ownership_listener(self.losses.post)
         self.started = time.monotonic()
         self.shutting_down = False
         self._commands = ThreadPoolExecutor(32, thread_name_prefix="tether-cmd")
@@ -128,29 +134,38 @@ class Api:
         self, stream: Any, kind: str, name: str, resource: Any, command: Callable[[], T],
         *, move: bool = False,
     ) -> Callable[[], T]:
-        """Safety-monitor a resource for the call's session (or release it: no session), and
-        return the command guarded so it runs only while that session still owns the resource.
+        """Check the call may claim the resource (a live session of the caller's key, or no
+        session and no other key's live session owning it), then return the command guarded so
+        that ownership moves only as it runs: a refused call never moves ownership.
 
-        Runs before any response is sent, so viam-smrn can go out with the headers. The guard
-        checks ownership under the resource's own lock, which a stop also takes: a command that
-        waited in a queue past its session's end never runs after that session's stop.
+        Runs before any response is sent, so viam-smrn can go out with the headers. The caller
+        validates every value first (the drivers' check_*/plan_* methods).
         """
-        session_id = (stream.metadata or {}).get(SESSION_METADATA)
-        if not session_id:
-            self.sessions.associate(None, name)
-            return command
+        session_id = (stream.metadata or {}).get(SESSION_METADATA) or None
         owner = self.owner(stream)
-        self.sessions.associate(session_id, name, resource, owner=owner)
-        self.tracker.carried(connection_key(stream), session_id)
-        await stream.send_initial_metadata(
-            metadata={MONITORED_METADATA: resource_name(kind, name)}
-        )
+        if session_id is None:
+            self.sessions.check_release(name, owner)
+        else:
+            self.sessions.heartbeat(session_id, owner=owner)
+            self.tracker.carried(connection_key(stream), session_id)
+            await stream.send_initial_metadata(
+                metadata={MONITORED_METADATA: resource_name(kind, name)}
+            )
+        return self.guard(session_id, owner, name, resource, command, move=move)
+
+    def guard(
+        self, session_id: str | None, owner: str, name: str, resource: Any,
+        command: Callable[[], T], *, move: bool = False,
+    ) -> Callable[[], T]:
+        """The command, run so that ownership moves to its session (or, without one, is
+        released) at the moment it runs, under the resource's own lock, which a stop also
+        takes: a command queued past its session's end raises SessionExpired and never runs,
+        and a racing command of another live session simply takes over (last monitor wins)."""
         locks = getattr(resource, "command_locks", None) or [contextlib.nullcontext()]
 
         def guarded() -> T:
             with locks[0]:
-                if not self.sessions.owns(session_id, name):
-                    raise SessionExpired(session_id)
+                self.sessions.associate(session_id, name, resource, owner=owner)
                 if not move:
                     return command()
             # a blocking move can't hold the lock (stop() must be able to take it)

@@ -104,8 +104,7 @@ class BaseService(base_grpc.BaseServiceBase):
         request = await _request(stream)
         with grpc_errors():
             base = self.api.base(request.name)
-            speed = check_finite(request.linear.y, "set_velocity linear.y")
-            spin = check_finite(request.angular.z, "set_velocity angular.z")
+            speed, spin = base.check_velocity(request.linear.y, request.angular.z)
             self.api.refuse_if_stopping()
             command = await self.api.monitor(
                 stream, "base", request.name, base, lambda: base.set_velocity(speed, spin)
@@ -117,12 +116,10 @@ class BaseService(base_grpc.BaseServiceBase):
         request = await _request(stream)
         with grpc_errors():
             base = self.api.base(request.name)
-            distance = float(request.distance_mm)
-            speed = check_finite(request.mm_per_sec, "move_straight mm_per_sec", nonzero=True)
+            plan = base.plan_straight(request.distance_mm, request.mm_per_sec)
             self.api.refuse_if_stopping()
             move = await self.api.monitor(
-                stream, "base", request.name, base, lambda: base.move_straight(distance, speed),
-                move=True,
+                stream, "base", request.name, base, lambda: base.perform(plan), move=True
             )
             await self.api.run_move(move, base.stop)
         await stream.send_message(base_pb2.MoveStraightResponse())
@@ -131,11 +128,10 @@ class BaseService(base_grpc.BaseServiceBase):
         request = await _request(stream)
         with grpc_errors():
             base = self.api.base(request.name)
-            angle = check_finite(request.angle_deg, "spin angle_deg")
-            rate = check_finite(request.degs_per_sec, "spin degs_per_sec", nonzero=True)
+            plan = base.plan_spin(request.angle_deg, request.degs_per_sec)
             self.api.refuse_if_stopping()
             move = await self.api.monitor(
-                stream, "base", request.name, base, lambda: base.spin(angle, rate), move=True
+                stream, "base", request.name, base, lambda: base.perform(plan), move=True
             )
             await self.api.run_move(move, base.stop)
         await stream.send_message(base_pb2.SpinResponse())
@@ -186,11 +182,10 @@ class MotorService(motor_grpc.MotorServiceBase):
         request = await _request(stream)
         with grpc_errors():
             motor = self.api.motor(request.name)
-            rpm = check_finite(request.rpm, "go_for rpm", nonzero=True)
-            turns = check_finite(request.revolutions, "go_for revolutions", nonzero=True)
+            plan = motor.plan_go_for(request.rpm, request.revolutions)
             self.api.refuse_if_stopping()
             move = await self.api.monitor(
-                stream, "motor", request.name, motor, lambda: motor.go_for(rpm, turns), move=True
+                stream, "motor", request.name, motor, lambda: motor.perform(plan), move=True
             )
             await self.api.run_move(move, motor.stop)
         await stream.send_message(motor_pb2.GoForResponse())
@@ -292,7 +287,11 @@ class ControlService(control_grpc.ControlServiceBase):
                     await stream.send_message(control_pb2.AttachResponse(error="SESSION_EXPIRED"))
                     return
                 remaining = session.deadline - self.api.sessions.clock()
-                await stream.send_message(control_pb2.AttachResponse(expires_in_s=remaining))
+                lost = [control_pb2.Loss(resource=c.resource, reason=c.reason)
+                        for c in self.api.losses.take(session_id)]
+                await stream.send_message(
+                    control_pb2.AttachResponse(expires_in_s=remaining, lost=lost)
+                )
                 if await stream.recv_message() is None:
                     break
         except (asyncio.CancelledError, StreamTerminatedError):
@@ -303,6 +302,7 @@ class ControlService(control_grpc.ControlServiceBase):
     async def _end_detached(self, session_id: str, owner: str, why: str) -> None:
         log.info("session %s: %s; ending it", session_id, why)
         await self.api.run_stop(lambda: self.api.sessions.end(session_id, owner=owner))
+        self.api.losses.forget(session_id)
 
     async def Status(self, stream: Stream) -> None:
         await _request(stream)
@@ -328,10 +328,19 @@ class ControlService(control_grpc.ControlServiceBase):
             )
             for e in manager.recent_stops()[-20:]
         ]
+        changes = [
+            control_pb2.OwnershipInfo(
+                resource=c.resource, previous_session=c.previous_session,
+                previous_owner=c.previous_owner, session_id=c.session_id or "",
+                owner=c.owner or "", reason=c.reason, age_s=max(0.0, now - c.at),
+            )
+            for c in manager.recent_ownership_changes()[-20:]
+        ]
         await stream.send_message(
             control_pb2.StatusResponse(
                 sessions=sessions, recent_stops=stops, resources=list(self.api.robot.resources),
                 version=__version__, uptime_s=time.monotonic() - self.api.started,
+                ownership_changes=changes,
             )
         )
 

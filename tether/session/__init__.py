@@ -6,13 +6,14 @@ from tether.session.context import (
     safety_monitor_resource_name,
     to_context,
 )
-from tether.session.events import StopEvent, StopOutcome, StopReason
+from tether.session.events import OwnershipChange, StopEvent, StopOutcome, StopReason
 from tether.session.manager import MAX_WINDOW, MIN_WINDOW, SessionManager, check_window
 from tether.session.session import Session
 
 __all__ = [
     "MAX_WINDOW",
     "MIN_WINDOW",
+    "OwnershipChange",
     "Session",
     "SessionManager",
     "StopEvent",

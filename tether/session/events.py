@@ -59,3 +59,28 @@ class StopEvent:
             f"session={self.session_id} delay={delay} attempts={self.attempts}"
         )
         return text if self.error is None else f"{text} error={self.error}"
+
+
+@dataclass(frozen=True, slots=True)
+class OwnershipChange:
+    """A live session lost a resource it owned: to another session, or to a sessionless call."""
+
+    resource: str
+    previous_session: str
+    previous_owner: str
+    session_id: str | None
+    owner: str | None
+    at: float
+
+    @property
+    def reason(self) -> str:
+        """'superseded' (another session took it) or 'released' (a call without a session)."""
+        return "released" if self.session_id is None else "superseded"
+
+    def describe(self) -> str:
+        """A one-line human summary, as logged."""
+        taker = "a call without a session" if self.session_id is None else (
+            f"session {self.session_id}")
+        key = "" if self.owner is None else f" (key {self.owner!r})"
+        return (f"{self.resource!r} {self.reason}: session {self.previous_session} "
+                f"(key {self.previous_owner!r}) lost it to {taker}{key}")

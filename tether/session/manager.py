@@ -20,12 +20,13 @@ from tether.drivers.resource import Resource
 from tether.errors import (
     InvalidCommand,
     ManagerClosed,
+    OwnedByAnotherKey,
     SessionExpired,
     TooManySessions,
     UnknownResource,
 )
 from tether.session.context import to_context
-from tether.session.events import StopEvent, StopOutcome, StopReason
+from tether.session.events import OwnershipChange, StopEvent, StopOutcome, StopReason
 from tether.session.pool import StopPool
 from tether.session.session import Session
 from tether.session.stops import StopJob
@@ -38,6 +39,7 @@ _RETRY_BACKOFF = 0.01
 
 Resolver = Callable[[str], Resource | None]
 StopListener = Callable[[StopEvent], None]
+OwnershipListener = Callable[[OwnershipChange], None]
 
 
 def check_window(window: float, what: str = "heartbeat_window") -> float:
@@ -101,6 +103,8 @@ class SessionManager:
         self._expiries: list[tuple[float, int, str]] = []
         self._timeouts: list[tuple[float, int, StopJob]] = []
         self._listeners: list[StopListener] = []
+        self._ownership_listeners: list[OwnershipListener] = []
+        self._changes: deque[OwnershipChange] = deque(maxlen=256)
         self._recent: deque[StopEvent] = deque(maxlen=256)
         self._closed = False
         self._pool = StopPool()
@@ -202,31 +206,52 @@ class SessionManager:
         *,
         owner: str | None = None,
     ) -> None:
-        """Make the session the owner of `name` (last monitor wins); None releases ownership."""
+        """Make the session the owner of `name` (last monitor wins); None releases ownership.
+
+        Given the caller's key (`owner`), a release is refused with OwnedByAnotherKey while a
+        live session of a different key owns `name`: one key may not disarm another's safety.
+        A live session that loses `name` is recorded and reported to ownership listeners.
+        """
         if session_id is not None and resource is None:
             self._check_resolvable(name)
         with self._lock:
+            now = self.clock()
+            loser = self._live_owner_locked(name, now)
             previous = self._owners.get(name)
             if session_id is None:
+                if loser is not None and owner is not None:
+                    self._refuse_foreign_release_locked(loser, name, owner)
                 self._claims[name] = next(self._claim_seq)
                 if previous is not None:
                     self._disown_locked(previous, name)
                     del self._owners[name]
-                return
-            session = self._sessions.get(session_id)
-            now = self.clock()
-            if session is None:
-                raise SessionExpired(session_id)
-            key = session._owner_key if owner is None else owner.encode()
-            if not self._is_live(session, key, now):
-                raise SessionExpired(session_id)
-            session._deadline = now + session.heartbeat_window
-            if previous is not None and previous.session_id != session_id:
-                self._disown_locked(previous, name)
-            claim = next(self._claim_seq)
-            self._claims[name] = claim
-            self._owners[name] = _Ownership(session_id, resource, claim)
-            session._owned.add(name)
+                change = self._record_change_locked(loser, name, None, owner, now)
+            else:
+                session = self._sessions.get(session_id)
+                if session is None:
+                    raise SessionExpired(session_id)
+                key = session._owner_key if owner is None else owner.encode()
+                if not self._is_live(session, key, now):
+                    raise SessionExpired(session_id)
+                session._deadline = now + session.heartbeat_window
+                if previous is not None and previous.session_id != session_id:
+                    self._disown_locked(previous, name)
+                claim = next(self._claim_seq)
+                self._claims[name] = claim
+                self._owners[name] = _Ownership(session_id, resource, claim)
+                session._owned.add(name)
+                change = self._record_change_locked(loser, name, session, owner, now)
+            listeners = list(self._ownership_listeners) if change is not None else []
+        if change is not None:
+            self._announce(change, listeners)
+
+    def check_release(self, name: str, owner: str) -> None:
+        """Raise OwnedByAnotherKey if a sessionless call with this key may not take `name` over
+        now (the same rule associate(None, ...) applies; checked early, before any work)."""
+        with self._lock:
+            loser = self._live_owner_locked(name, self.clock())
+            if loser is not None:
+                self._refuse_foreign_release_locked(loser, name, owner)
 
     def owns(self, session_id: str, name: str) -> bool:
         """Whether that live session is the owner of `name` right now."""
@@ -255,6 +280,22 @@ class SessionManager:
         """Stop calling listener."""
         with self._lock:
             self._listeners.remove(listener)
+
+    def add_ownership_listener(self, listener: OwnershipListener) -> None:
+        """Call listener with every OwnershipChange (on the thread that moved ownership: be quick
+        and never block)."""
+        with self._lock:
+            self._ownership_listeners.append(listener)
+
+    def remove_ownership_listener(self, listener: OwnershipListener) -> None:
+        """Stop calling listener."""
+        with self._lock:
+            self._ownership_listeners.remove(listener)
+
+    def recent_ownership_changes(self) -> list[OwnershipChange]:
+        """The last 256 times a live session lost a resource, oldest first."""
+        with self._lock:
+            return list(self._changes)
 
     def recent_stops(self) -> list[StopEvent]:
         """The last 256 stop reports, oldest first."""
@@ -316,6 +357,44 @@ class SessionManager:
             )
         if self._resolve(name) is None:
             raise UnknownResource(f"no resource named {name!r} to safety-monitor")
+
+    def _live_owner_locked(self, name: str, now: float) -> Session | None:
+        ownership = self._owners.get(name)
+        session = None if ownership is None else self._sessions.get(ownership.session_id)
+        if session is None or session._ended or now >= session._deadline:
+            return None
+        return session
+
+    def _refuse_foreign_release_locked(self, holder: Session, name: str, owner: str) -> None:
+        if not hmac.compare_digest(holder._owner_key, owner.encode()):
+            raise OwnedByAnotherKey(
+                f"{name!r} is driven by a live session of another API key: a call without a "
+                "session may not take it over; expected a session (viam-sdk: leave sessions "
+                "enabled), or that session to end first"
+            )
+
+    def _record_change_locked(
+        self, loser: Session | None, name: str, taker: Session | None, owner: str | None,
+        now: float,
+    ) -> OwnershipChange | None:
+        if loser is None or loser is taker:
+            return None
+        change = OwnershipChange(
+            resource=name, previous_session=loser.id, previous_owner=loser.owner,
+            session_id=None if taker is None else taker.id,
+            owner=owner if taker is None else taker.owner, at=now,
+        )
+        self._changes.append(change)
+        return change
+
+    def _announce(self, change: OwnershipChange, listeners: list[OwnershipListener]) -> None:
+        level = logging.WARNING if change.session_id is None else logging.INFO
+        log.log(level, "ownership: %s", change.describe())
+        for listener in listeners:
+            try:
+                listener(change)
+            except Exception:
+                log.exception("ownership listener %r raised", listener)
 
     def _disown_locked(self, ownership: _Ownership, name: str) -> None:
         holder = self._sessions.get(ownership.session_id)

@@ -111,6 +111,7 @@ class DriveSocket:
             self.api.run_stop(functools.partial(self.api.sessions.end, session_id))
         )
         await asyncio.shield(ending)
+        self.api.losses.forget(session_id)
         log.info("web session %s ended", session_id)
 
     # -- receiving ------------------------------------------------------------------------
@@ -196,6 +197,7 @@ class DriveSocket:
     async def _drive(self, message: Drive) -> None:
         assert self.session_id is not None
         base = self._base(message.base, "drive")
+        linear, angular = base.check_power(message.linear, message.angular)
         self.api.refuse_if_stopping()
         holder = self.api.sessions.owner_of(message.base)
         taken = holder is not None and holder.id != self.session_id
@@ -204,12 +206,12 @@ class DriveSocket:
                 f"drive base={message.base!r}: another session is driving it; expected it to "
                 "be free (one driver per base; [web] allow_shared_base lets a tab take over)"
             )
-        self.api.sessions.associate(self.session_id, message.base, base, owner=self.owner)
         self._driven.add(message.base)
-        await self.api.run(lambda: base.set_power(message.linear, message.angular), base)
-        if self.api.sessions.owner_of(message.base) is None:
-            # The session ended while a slow device took the command: nobody may leave it moving.
-            await self.api.run_stop(base.stop)
+        command = self.api.guard(
+            self.session_id, self.owner, message.base, base,
+            lambda: base.set_power(linear, angular),
+        )
+        await self.api.run(command, base)
 
     def _base(self, name: str, kind: str) -> Base:
         base = self.api.robot.bases.get(name)
@@ -283,6 +285,8 @@ class DriveSocket:
                         f"session expired: no heartbeat within {self._window:g} s; "
                         "its bases were stopped"))
                     return
+                for change in self.api.losses.take(self.session_id):
+                    await self._send(frame("lost", base=change.resource, reason=change.reason))
                 await self._send(self._status())
             await asyncio.sleep(1 / STATUS_HZ)
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _own_pool.POOL.AddSerializedFile(b'\n#tether/wire/tether/v1/control.proto\x12\ttether.v1\"A\n\x13StartSessionRequest\x12\x0e\n\x06resume\x18\x01 \x01(\t\x12\x1a\n\x12heartbeat_window_s\x18\x02 \x01(\x01\">\n\x14StartSessionResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1a\n\x12heartbeat_window_s\x18\x02 \x01(\x01\"\x1f\n\x11\x45ndSessionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x14\n\x12\x45ndSessionResponse\"#\n\rAttachRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"5\n\x0e\x41ttachResponse\x12\x14\n\x0c\x65xpires_in_s\x18\x01 \x01(\x01\x12\r\n\x05\x65rror\x18\x02 \x01(\t\"\x0f\n\rStatusRequest\"}\n\x0bSessionInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12\x1a\n\x12heartbeat_window_s\x18\x03 \x01(\x01\x12\x14\n\x0c\x65xpires_in_s\x18\x04 \x01(\x01\x12\x0c\n\x04owns\x18\x05 \x03(\t\x12\x13\n\x0b\x63onnections\x18\x06 \x01(\x05\"\x81\x01\n\x08StopInfo\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x10\n\x08resource\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0f\n\x07outcome\x18\x04 \x01(\t\x12\x10\n\x08\x64\x65lay_ms\x18\x05 \x01(\x01\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\r\n\x05\x61ge_s\x18\x07 \x01(\x01\"\x9b\x01\n\x0eStatusResponse\x12(\n\x08sessions\x18\x01 \x03(\x0b\x32\x16.tether.v1.SessionInfo\x12)\n\x0crecent_stops\x18\x02 \x03(\x0b\x32\x13.tether.v1.StopInfo\x12\x11\n\tresources\x18\x03 \x03(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x10\n\x08uptime_s\x18\x05 \x01(\x01\x32\xae\x02\n\x0e\x43ontrolService\x12=\n\x06Status\x12\x18.tether.v1.StatusRequest\x1a\x19.tether.v1.StatusResponse\x12O\n\x0cStartSession\x12\x1e.tether.v1.StartSessionRequest\x1a\x1f.tether.v1.StartSessionResponse\x12I\n\nEndSession\x12\x1c.tether.v1.EndSessionRequest\x1a\x1d.tether.v1.EndSessionResponse\x12\x41\n\x06\x41ttach\x12\x18.tether.v1.AttachRequest\x1a\x19.tether.v1.AttachResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _own_pool.POOL.AddSerializedFile(b'\n#tether/wire/tether/v1/control.proto\x12\ttether.v1\"A\n\x13StartSessionRequest\x12\x0e\n\x06resume\x18\x01 \x01(\t\x12\x1a\n\x12heartbeat_window_s\x18\x02 \x01(\x01\">\n\x14StartSessionResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1a\n\x12heartbeat_window_s\x18\x02 \x01(\x01\"\x1f\n\x11\x45ndSessionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x14\n\x12\x45ndSessionResponse\"#\n\rAttachRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"T\n\x0e\x41ttachResponse\x12\x14\n\x0c\x65xpires_in_s\x18\x01 \x01(\x01\x12\r\n\x05\x65rror\x18\x02 \x01(\t\x12\x1d\n\x04lost\x18\x03 \x03(\x0b\x32\x0f.tether.v1.Loss\"(\n\x04Loss\x12\x10\n\x08resource\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x0f\n\rStatusRequest\"}\n\x0bSessionInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12\x1a\n\x12heartbeat_window_s\x18\x03 \x01(\x01\x12\x14\n\x0c\x65xpires_in_s\x18\x04 \x01(\x01\x12\x0c\n\x04owns\x18\x05 \x03(\t\x12\x13\n\x0b\x63onnections\x18\x06 \x01(\x05\"\x81\x01\n\x08StopInfo\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x10\n\x08resource\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0f\n\x07outcome\x18\x04 \x01(\t\x12\x10\n\x08\x64\x65lay_ms\x18\x05 \x01(\x01\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\r\n\x05\x61ge_s\x18\x07 \x01(\x01\"\x95\x01\n\rOwnershipInfo\x12\x10\n\x08resource\x18\x01 \x01(\t\x12\x18\n\x10previous_session\x18\x02 \x01(\t\x12\x16\n\x0eprevious_owner\x18\x03 \x01(\t\x12\x12\n\nsession_id\x18\x04 \x01(\t\x12\r\n\x05owner\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\r\n\x05\x61ge_s\x18\x07 \x01(\x01\"\xd0\x01\n\x0eStatusResponse\x12(\n\x08sessions\x18\x01 \x03(\x0b\x32\x16.tether.v1.SessionInfo\x12)\n\x0crecent_stops\x18\x02 \x03(\x0b\x32\x13.tether.v1.StopInfo\x12\x11\n\tresources\x18\x03 \x03(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x10\n\x08uptime_s\x18\x05 \x01(\x01\x12\x33\n\x11ownership_changes\x18\x06 \x03(\x0b\x32\x18.tether.v1.OwnershipInfo2\xae\x02\n\x0e\x43ontrolService\x12=\n\x06Status\x12\x18.tether.v1.StatusRequest\x1a\x19.tether.v1.StatusResponse\x12O\n\x0cStartSession\x12\x1e.tether.v1.StartSessionRequest\x1a\x1f.tether.v1.StartSessionResponse\x12I\n\nEndSession\x12\x1c.tether.v1.EndSessionRequest\x1a\x1d.tether.v1.EndSessionResponse\x12\x41\n\x06\x41ttach\x12\x18.tether.v1.AttachRequest\x1a\x19.tether.v1.AttachResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,15 +43,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ATTACHREQUEST']._serialized_start=236
   _globals['_ATTACHREQUEST']._serialized_end=271
   _globals['_ATTACHRESPONSE']._serialized_start=273
-  _globals['_ATTACHRESPONSE']._serialized_end=326
-  _globals['_STATUSREQUEST']._serialized_start=328
-  _globals['_STATUSREQUEST']._serialized_end=343
-  _globals['_SESSIONINFO']._serialized_start=345
-  _globals['_SESSIONINFO']._serialized_end=470
-  _globals['_STOPINFO']._serialized_start=473
-  _globals['_STOPINFO']._serialized_end=602
-  _globals['_STATUSRESPONSE']._serialized_start=605
-  _globals['_STATUSRESPONSE']._serialized_end=760
-  _globals['_CONTROLSERVICE']._serialized_start=763
-  _globals['_CONTROLSERVICE']._serialized_end=1065
+  _globals['_ATTACHRESPONSE']._serialized_end=357
+  _globals['_LOSS']._serialized_start=359
+  _globals['_LOSS']._serialized_end=399
+  _globals['_STATUSREQUEST']._serialized_start=401
+  _globals['_STATUSREQUEST']._serialized_end=416
+  _globals['_SESSIONINFO']._serialized_start=418
+  _globals['_SESSIONINFO']._serialized_end=543
+  _globals['_STOPINFO']._serialized_start=546
+  _globals['_STOPINFO']._serialized_end=675
+  _globals['_OWNERSHIPINFO']._serialized_start=678
+  _globals['_OWNERSHIPINFO']._serialized_end=827
+  _globals['_STATUSRESPONSE']._serialized_start=830
+  _globals['_STATUSRESPONSE']._serialized_end=1038
+  _globals['_CONTROLSERVICE']._serialized_start=1041
+  _globals['_CONTROLSERVICE']._serialized_end=1343
 # @@protoc_insertion_point(module_scope)

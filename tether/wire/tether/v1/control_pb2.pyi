@@ -39,12 +39,22 @@ class AttachRequest(_message.Message):
     def __init__(self, session_id: _Optional[str] = ...) -> None: ...
 
 class AttachResponse(_message.Message):
-    __slots__ = ("expires_in_s", "error")
+    __slots__ = ("expires_in_s", "error", "lost")
     EXPIRES_IN_S_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    LOST_FIELD_NUMBER: _ClassVar[int]
     expires_in_s: float
     error: str
-    def __init__(self, expires_in_s: _Optional[float] = ..., error: _Optional[str] = ...) -> None: ...
+    lost: _containers.RepeatedCompositeFieldContainer[Loss]
+    def __init__(self, expires_in_s: _Optional[float] = ..., error: _Optional[str] = ..., lost: _Optional[_Iterable[_Union[Loss, _Mapping]]] = ...) -> None: ...
+
+class Loss(_message.Message):
+    __slots__ = ("resource", "reason")
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    resource: str
+    reason: str
+    def __init__(self, resource: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class StatusRequest(_message.Message):
     __slots__ = ()
@@ -84,16 +94,36 @@ class StopInfo(_message.Message):
     age_s: float
     def __init__(self, session_id: _Optional[str] = ..., resource: _Optional[str] = ..., reason: _Optional[str] = ..., outcome: _Optional[str] = ..., delay_ms: _Optional[float] = ..., error: _Optional[str] = ..., age_s: _Optional[float] = ...) -> None: ...
 
+class OwnershipInfo(_message.Message):
+    __slots__ = ("resource", "previous_session", "previous_owner", "session_id", "owner", "reason", "age_s")
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_SESSION_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_OWNER_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    AGE_S_FIELD_NUMBER: _ClassVar[int]
+    resource: str
+    previous_session: str
+    previous_owner: str
+    session_id: str
+    owner: str
+    reason: str
+    age_s: float
+    def __init__(self, resource: _Optional[str] = ..., previous_session: _Optional[str] = ..., previous_owner: _Optional[str] = ..., session_id: _Optional[str] = ..., owner: _Optional[str] = ..., reason: _Optional[str] = ..., age_s: _Optional[float] = ...) -> None: ...
+
 class StatusResponse(_message.Message):
-    __slots__ = ("sessions", "recent_stops", "resources", "version", "uptime_s")
+    __slots__ = ("sessions", "recent_stops", "resources", "version", "uptime_s", "ownership_changes")
     SESSIONS_FIELD_NUMBER: _ClassVar[int]
     RECENT_STOPS_FIELD_NUMBER: _ClassVar[int]
     RESOURCES_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     UPTIME_S_FIELD_NUMBER: _ClassVar[int]
+    OWNERSHIP_CHANGES_FIELD_NUMBER: _ClassVar[int]
     sessions: _containers.RepeatedCompositeFieldContainer[SessionInfo]
     recent_stops: _containers.RepeatedCompositeFieldContainer[StopInfo]
     resources: _containers.RepeatedScalarFieldContainer[str]
     version: str
     uptime_s: float
-    def __init__(self, sessions: _Optional[_Iterable[_Union[SessionInfo, _Mapping]]] = ..., recent_stops: _Optional[_Iterable[_Union[StopInfo, _Mapping]]] = ..., resources: _Optional[_Iterable[str]] = ..., version: _Optional[str] = ..., uptime_s: _Optional[float] = ...) -> None: ...
+    ownership_changes: _containers.RepeatedCompositeFieldContainer[OwnershipInfo]
+    def __init__(self, sessions: _Optional[_Iterable[_Union[SessionInfo, _Mapping]]] = ..., recent_stops: _Optional[_Iterable[_Union[StopInfo, _Mapping]]] = ..., resources: _Optional[_Iterable[str]] = ..., version: _Optional[str] = ..., uptime_s: _Optional[float] = ..., ownership_changes: _Optional[_Iterable[_Union[OwnershipInfo, _Mapping]]] = ...) -> None: ...
