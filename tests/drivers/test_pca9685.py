@@ -10,6 +10,7 @@ from tether.drivers import DifferentialBase
 from tether.drivers.pca9685 import PCA9685, HatMotor
 from tether.errors import ConfigError, HardwareError, InvalidCommand
 from tether.fakes.smbus import FakePCA9685, FakeSMBus, HatOutput
+from tether.fakes.threads import threads_refused
 from tether.protocols import pca9685 as reg
 
 
@@ -130,3 +131,17 @@ def test_a_nacking_hat_stops_the_motors_on_the_other_hat() -> None:
     with pytest.raises(HardwareError, match="motor 'right' failed"):
         base.set_power(0.8, 0)
     assert chip_of(bus, 0x60).duty(8) == 0.0
+
+
+def test_a_refused_stop_at_the_thread_limit_is_reported_as_the_bus_error(bus: FakeSMBus) -> None:
+    """No thread for the background retry: the caller still gets the bus error (so it retries
+    and reports it as hardware), and the next stop once the bus answers lands."""
+    motor = HatMotor("left", chip=PCA9685(bus, 0x60), hat="adafruit", motor="M1")
+    motor.set_power(0.5)
+    bus.nacking.add(0x60)
+    with threads_refused() as refused, pytest.raises(HardwareError, match="PCA9685 0x60"):
+        motor.stop()
+    assert refused == ["tether-owed-stop-left"]
+    bus.nacking.clear()
+    motor.stop()
+    assert chip_of(bus).duty(8) == 0.0

@@ -8,20 +8,27 @@ daemon has started, it appends one line per event to EVENTS_FILE, flushed at onc
     duty NAME TIME VALUE          every output: its duty now, then every change (device time)
     stop RESOURCE REASON OUTCOME  every stop the session layer reports
     ready ADDRESS                 after the first duty lines
+    threads refused               (with TETHER_REFUSE_THREADS=1) from here on no thread starts
 
 TIME is time.monotonic() of this process: CLOCK_MONOTONIC, the same clock in every process and
 network namespace of the machine, so the test compares it with the moment it injected a fault.
 The observer lives in the daemon's process (and network namespace): it needs no network, and
 after SIGKILL it simply stops writing, which is what a test of a killed daemon wants to see.
+
+With TETHER_REFUSE_THREADS=1 in the environment, once the daemon has started every
+`Thread.start` in its process fails as at the thread limit (tether.fakes.threads).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import threading
 from typing import Any, TextIO
 
 from tether import cli
+from tether.fakes.threads import threads_refused
 from tether.server import daemon as daemon_module
 from tether.session import StopEvent
 
@@ -59,14 +66,19 @@ class Observer:
 def main(argv: list[str]) -> int:
     observer = Observer(argv[0])
     original = daemon_module.Daemon.start
+    refuse = os.environ.get("TETHER_REFUSE_THREADS") == "1"
+    with contextlib.ExitStack() as limits:
 
-    async def start(self: daemon_module.Daemon) -> str:
-        bound = await original(self)
-        observer.watch(self)
-        return bound
+        async def start(self: daemon_module.Daemon) -> str:
+            bound = await original(self)
+            observer.watch(self)
+            if refuse:
+                limits.enter_context(threads_refused())
+                observer.emit("threads refused")
+            return bound
 
-    daemon_module.Daemon.start = start  # type: ignore[method-assign]
-    return cli.main(argv[1:])
+        daemon_module.Daemon.start = start  # type: ignore[method-assign]
+        return cli.main(argv[1:])
 
 
 if __name__ == "__main__":

@@ -341,5 +341,6 @@ class DifferentialBase(Base):
             raise HardwareError(f"base {self.name!r}: stop failed for {'; '.join(errors)}")
 
     def _release(self) -> None:
+        self._stopper.close()
         if self._ramp is not None:
             self._ramp.close()

@@ -1,19 +1,25 @@
 """Stop every motor of a base at once: one motor whose stop blocks never keeps another driving.
 
-Each motor but the first has a standing worker thread (started once). A stop first hands every
-worker its job (a queue put), then stops each motor inline on the caller's thread, skipping any
-motor whose lock another thread holds; if every inline stop succeeded it returns at once, else it
-waits (bounded) for the workers. A worker whose job is overtaken by a newer command does nothing,
-so a late duplicate stop can never cut a fresh command.
+Each motor but the first has a standing worker thread, started with the base: a stop never needs
+a new thread (a process at its thread or memory limit can still stop its wheels). A stop first
+hands every worker its job (a queue put, so a motor whose stop blocks the caller is already being
+stopped elsewhere), then stops each motor inline on the caller's thread, skipping only a motor
+whose lock another thread holds and whose worker has the job; if every inline stop succeeded it
+returns at once, else it waits (bounded) for the workers. A motor whose worker could not start is
+always stopped inline. A worker whose job is overtaken by a newer command does nothing, so a
+late duplicate stop can never cut a fresh command.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
+
+log = logging.getLogger("tether.drivers")
 
 
 class Stoppable(Protocol):
@@ -31,7 +37,7 @@ class Stoppable(Protocol):
         ...
 
 
-_Job = tuple[threading.Event, list[str], int]
+_Job = tuple[threading.Event, list[str], int] | None
 
 
 def stop_into(motor: Stoppable, errors: list[str]) -> bool:
@@ -53,29 +59,25 @@ class ParallelStopper:
         self.motors = list(motors)
         self.timeout = timeout
         self._generation = generation
-        self._queues: dict[int, queue.SimpleQueue[_Job]] = {}
-        self._lock = threading.Lock()
+        self._queues = self._start_workers()
 
     def stop_all(self) -> list[str]:
         """Stop every motor; the errors (failures, and stops still running at the timeout)."""
-        self._start_workers()
-        generation = self._generation()
         errors: list[str] = []
-        pending: dict[int, threading.Event] = {}
-        for index, jobs in self._queues.items():
-            pending[index] = threading.Event()
-            jobs.put((pending[index], errors, generation))
+        pending = self._hand_out(self._generation(), errors)
         stopped_inline = set()
         for index, motor in enumerate(self.motors):
-            lock = motor.command_locks[0]
-            if index and not lock.acquire(blocking=False):
-                continue  # busy (maybe a blocked stop): its worker has the job
-            try:
-                if stop_into(motor, errors):
-                    stopped_inline.add(index)
-            finally:
-                if index:
+            if index in pending:
+                lock = motor.command_locks[0]
+                if not lock.acquire(blocking=False):
+                    continue  # busy (maybe a blocked stop): its worker has the job
+                try:
+                    if stop_into(motor, errors):
+                        stopped_inline.add(index)
+                finally:
                     lock.release()
+            elif stop_into(motor, errors):
+                stopped_inline.add(index)
         if len(stopped_inline) == len(self.motors):
             return errors
         until = time.monotonic() + self.timeout
@@ -88,21 +90,46 @@ class ParallelStopper:
                 )
         return errors
 
-    def _start_workers(self) -> None:
-        with self._lock:
-            if self._queues or len(self.motors) < 2:
-                return
-            for index, motor in enumerate(self.motors[1:], start=1):
-                jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+    def close(self) -> None:
+        """Let the workers end (a stop after this runs every motor inline)."""
+        queues, self._queues = self._queues, {}
+        for jobs in queues.values():
+            jobs.put(None)
+
+    def _hand_out(self, generation: int, errors: list[str]) -> dict[int, threading.Event]:
+        """Give each worker the stop; a motor whose hand-off failed is stopped inline."""
+        pending: dict[int, threading.Event] = {}
+        for index, jobs in self._queues.items():
+            try:
+                done = threading.Event()
+                jobs.put((done, errors, generation))
+            except Exception as exc:  # MemoryError: the inline pass stops this motor
+                log.error("motor %r: stop not handed to its worker (%s); stopping it inline",
+                          self.motors[index].name, exc)
+                continue
+            pending[index] = done
+        return pending
+
+    def _start_workers(self) -> dict[int, queue.SimpleQueue[_Job]]:
+        """One standing worker per motor but the first, started now: never on a stop."""
+        queues: dict[int, queue.SimpleQueue[_Job]] = {}
+        for index, motor in enumerate(self.motors[1:], start=1):
+            jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+            try:
                 threading.Thread(
                     target=self._work, args=(motor, jobs), name=f"tether-stop-{motor.name}",
                     daemon=True,
                 ).start()
-                self._queues[index] = jobs
+            except RuntimeError as exc:
+                log.error("motor %r: no stop worker (%s); its stops run on the caller's thread",
+                          motor.name, exc)
+                continue
+            queues[index] = jobs
+        return queues
 
     def _work(self, motor: Stoppable, jobs: queue.SimpleQueue[_Job]) -> None:
-        while True:
-            done, errors, generation = jobs.get()
+        while (job := jobs.get()) is not None:
+            done, errors, generation = job
             if generation == self._generation():
-                stop_into(motor, [] if errors is None else errors)
+                stop_into(motor, errors)
             done.set()

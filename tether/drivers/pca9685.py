@@ -192,11 +192,18 @@ class HatMotor(Motor):
     def _owe_stop(self) -> None:
         """The bus refused the stop: keep retrying until it lands or a newer command does."""
         self._stop_owed = True
-        if self._retrier is None or not self._retrier.is_alive():
-            self._retrier = threading.Thread(
-                target=self._deliver_owed_stop, name=f"tether-owed-stop-{self.name}", daemon=True
-            )
-            self._retrier.start()
+        if self._retrier is not None and self._retrier.is_alive():
+            return
+        retrier = threading.Thread(
+            target=self._deliver_owed_stop, name=f"tether-owed-stop-{self.name}", daemon=True
+        )
+        try:
+            retrier.start()
+        except RuntimeError as exc:  # the thread limit: the bus error is what the caller needs
+            log.error("motor %r: no thread to retry the refused stop (%s); the next stop or "
+                      "command retries it", self.name, exc)
+            return
+        self._retrier = retrier
 
     def _deliver_owed_stop(self) -> None:
         give_up = time.monotonic() + OWED_STOP_RETRY_SECONDS

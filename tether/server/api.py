@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ from tether.robot import Robot
 from tether.server.auth import OWNER_METADATA
 from tether.server.connections import ConnectionTracker, connection_key
 from tether.server.losses import LossBoard
+from tether.server.stop_workers import StopWorkers
 from tether.session import SessionManager
 
 log = logging.getLogger("tether.server")
@@ -78,11 +80,6 @@ def _inline_if_free(call: Callable[[], T], locks: list[Any]) -> tuple[bool, T | 
         own.release()
 
 
-def _log_failure(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.error("ending an orphaned session failed: %s", future.exception())
-
-
 def resource_name(kind: str, name: str) -> str:
     """The string form of a Viam resource name, as sent in viam-smrn."""
     return f"rdk:component:{kind}/{name}"
@@ -100,7 +97,7 @@ class Api:
         self.started = time.monotonic()
         self.shutting_down = False
         self._commands = ThreadPoolExecutor(32, thread_name_prefix="tether-cmd")
-        self._stops = ThreadPoolExecutor(4, thread_name_prefix="tether-stop-rpc")
+        self._stops = StopWorkers()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -183,8 +180,9 @@ class Api:
         return await asyncio.get_running_loop().run_in_executor(self._commands, call)
 
     async def run_stop(self, call: Callable[[], T]) -> T:
-        """Stops get their own threads: never queued behind commands."""
-        return await asyncio.get_running_loop().run_in_executor(self._stops, call)
+        """Stops get their own standing threads: never queued behind commands, never waiting
+        for a new thread (with none to be had, the stop runs on the loop's thread)."""
+        return await self._stops.run(call)
 
     async def run_move(self, move: Callable[[], bool], stop: Callable[[], None]) -> bool:
         """A blocking move; if the RPC is cancelled (caller gone), the resource is stopped."""
@@ -197,14 +195,11 @@ class Api:
             raise
 
     def _end_orphaned(self, session_id: str) -> None:
-        """Called on the loop when a session's last connection closed: end it off the loop."""
-        if self._loop is not None and self._loop.is_running():
-            future = self._loop.run_in_executor(self._stops, self.sessions.end, session_id)
-            future.add_done_callback(_log_failure)
-        else:
-            self.sessions.end(session_id)
+        """Called on the loop when a session's last connection closed: end it on a stop worker
+        (failures are logged)."""
+        self._stops.submit(functools.partial(self.sessions.end, session_id))
 
     def close(self) -> None:
         """Let the worker threads go."""
         self._commands.shutdown(wait=False, cancel_futures=True)
-        self._stops.shutdown(wait=False)
+        self._stops.close()

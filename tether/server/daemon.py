@@ -170,29 +170,39 @@ class Daemon:
         self._stopping.set()
 
     async def stop(self) -> None:
-        """Refuse commands, stop every actuator, end sessions, close the server, release."""
-        loop = asyncio.get_running_loop()
+        """Refuse commands, stop every actuator, end sessions, close the server, release.
+
+        Every actuator is stopped first, right here on the loop's thread: that needs no new
+        thread and no executor, so a process at its thread or memory limit still stops its
+        wheels before anything that could fail is tried."""
         if self.api is not None:
             self.api.shutting_down = True
         if self.robot is not None:
-            await loop.run_in_executor(None, self.robot.stop_all)
+            self.robot.stop_all()
         if self.web is not None:
             await self.web.close()  # each tab gets a fatal frame; its session ends
             self.web = None
         if self.api is not None:
-            await loop.run_in_executor(None, self.api.sessions.close)
+            await self.api.run_stop(self.api.sessions.close)
         if self._server is not None:
             self._server.close()
             self._server.close_connections()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
         if self.robot is not None:
-            await loop.run_in_executor(None, self.robot.close)
+            await self._close_robot(self.robot)
         if self.api is not None:
             self.api.close()
         if isinstance(self.address, str):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.address)
+
+    async def _close_robot(self, robot: Robot) -> None:
+        """Close the robot on a stop worker (on this thread before the API exists)."""
+        if self.api is None:
+            robot.close()
+        else:
+            await self.api.run_stop(robot.close)
 
 
 def _tls_context(config: RobotConfig) -> ssl.SSLContext | None:
