@@ -4,7 +4,7 @@
   python examples/viam_sdk_drive.py 127.0.0.1:8080 --replay examples/recordings/demo_drive.txt
 
 viam-sdk heartbeats its session from a background task, so a hung script keeps it alive: here
-the teleop's own stops (deadman, unplug, silent pad) are what stop the rover.
+the teleop's own stops (deadman, a pad that is unplugged or dropped) are what stop the rover.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -102,6 +103,15 @@ def moved_between(outputs: Iterable[DutyChannel], since: float, until: float) ->
         if any(s.duty != 0.0 for s in output.history if since <= s.time <= until):
             return True
     return False
+
+
+def time_powered(outputs: Iterable[DutyChannel], since: float, until: float) -> float:
+    """Seconds in [since, until] during which every output had duty (from their histories)."""
+    channels = list(outputs)
+    changes = {s.time for c in channels for s in c.history if since < s.time < until}
+    edges = sorted({since, until, *changes})
+    return sum(b - a for a, b in itertools.pairwise(edges)
+               if all(c.duty_at(a) != 0.0 for c in channels))
 
 
 def note_time(teleop: Teleop, prefix: str) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.teleop.rigs import MARGIN, PERIOD, RecordingDrive, running, wait_for
 from tether.errors import ConfigError
 from tether.input import (
     EIGHTBITDO,
@@ -32,6 +34,10 @@ evdev = pytest.importorskip("evdev", reason="python-evdev is not installed (extr
 AbsInfo, InputEvent, ecodes = evdev.AbsInfo, evdev.InputEvent, evdev.ecodes
 
 from tether.input.evdev_backend import AxisRange, EvdevGamepad, EventTranslator  # noqa: E402
+from tether.teleop import Teleop  # noqa: E402
+
+#: Longer than the 1 s of silence that used to stop a held stick.
+HELD_SILENT = 1.5
 
 XBOX_RANGES = {
     ecodes.ABS_X: AxisRange(-32768, 32767), ecodes.ABS_Y: AxisRange(-32768, 32767),
@@ -250,6 +256,31 @@ def test_unplugging_is_an_event_and_the_pad_is_found_again_by_name() -> None:
         assert isinstance(back[-1], Connected) and back[-1].pressed == frozenset()
     finally:
         pad.close()
+
+
+def test_a_pad_held_through_evdev_drives_on_in_silence_and_stops_when_its_device_goes() -> None:
+    # Held steady, a pad sends nothing (evdev reports changes only); its device going away
+    # (the cable, or the kernel dropping a wireless pad whose link timed out) ends the read
+    # with ENODEV, and that stops the rover.
+    inputs = FakeInputDir()
+    device = inputs.plug(FakeDevice("/dev/input/event7", "Xbox Wireless Controller"))
+    drive = RecordingDrive(time.monotonic)
+    teleop = Teleop(EvdevGamepad("xbox", evdev=inputs.module(), retry_interval=0.05), drive)
+    with running(teleop):
+        wait_for(lambda: teleop.state.connected)  # its snapshot: the stick already pushed
+        device.send(raw(ecodes.EV_KEY, ecodes.BTN_TL, 1), raw(ecodes.EV_SYN, 0, 0))
+        pressed = wait_for(lambda: bool(drive.moving_powers()))
+        time.sleep(HELD_SILENT)
+        device.unplug()
+        del inputs.devices[device.path]
+        unplugged = time.monotonic()
+        wait_for(lambda: bool(drive.of("stop")))
+    stopped = drive.of("stop")[0][0]
+    assert unplugged <= stopped < unplugged + PERIOD + MARGIN, "stopped by the unplug, not before"
+    moving = [call[0] for call in drive.moving_powers()]
+    assert moving[-1] > pressed + HELD_SILENT - PERIOD - MARGIN, "drove through the silence"
+    assert max(b - a for a, b in itertools.pairwise(moving)) < PERIOD + MARGIN, "without a gap"
+    assert any(n.what.startswith("pad disconnected (ENODEV)") for n in teleop.notes)
 
 
 def test_a_path_that_is_not_there_yet_is_waited_for() -> None:

@@ -86,7 +86,20 @@ def test_unplug_stops_at_once_and_the_pad_coming_back_needs_a_fresh_press() -> N
     assert "pad disconnected (ENODEV)" in " ".join(n.what for n in teleop.notes)
 
 
-def test_silent_pad_while_driving_stops_after_pad_timeout() -> None:
+def test_a_receiver_that_reports_its_lost_pad_as_released_stops_at_that_report() -> None:
+    # A receiver that reports a pad it lost as neutral reads as a deadman release: that stops
+    # at once, however long the silent hold before it.
+    events = script(press(0.1), stick(0.125, 1.0), release(5.025), stick(5.025, 0.0))
+    teleop, drive, start = drive_script(events, 5.5)
+    assert drive.of("stop")[0][0] == pytest.approx(start + 5.025)
+    moving = [c[0] - start for c in drive.moving_powers()]
+    assert moving[0] == pytest.approx(0.15) and moving[-1] == pytest.approx(5.0)
+    assert len(moving) == 98, "every tick in between drove"
+    assert [n.what for n in teleop.notes][-1] == "deadman released: stopping"
+
+
+def test_silent_pad_while_driving_stops_after_an_opt_in_pad_timeout() -> None:
+    # For a receiver that keeps its device and goes quiet when it loses the pad.
     settings = TeleopSettings(pad_timeout=0.5)
     teleop, drive, start = drive_script(script(press(0.1), stick(0.125, 1.0)), 1.5, settings)
     stop = drive.of("stop")[0][0]

@@ -21,6 +21,7 @@ from tests.teleop.rigs import (
     script,
     stick,
     stopped_after,
+    time_powered,
     unplug,
     wait_for,
 )
@@ -29,7 +30,7 @@ from tether.fakes.sim import SimRover, build_sim_rover
 from tether.input import FakeGamepad, PadEvent
 from tether.session import SessionManager, StopReason
 from tether.teleop import BaseDrive, LocalDrive, Teleop, TeleopSettings, local_drive
-from tether.teleop.demo import bundled_recording
+from tether.teleop.demo import STOP_CAUSES, bundled_recording
 
 WINDOW = 0.3
 
@@ -131,32 +132,82 @@ def test_leaving_the_drive_block_ends_the_session_and_stops(sim: SimRover) -> No
         assert sessions.sessions() == []
 
 
-def replay_in_virtual_time(path: Path) -> SimRover:
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
+#: The sim rover at the default 0.5 power: 0.5 x 150 rpm x 204 mm per turn / 60 s.
+SPEED = 255.0
+
+
+def replay_in_virtual_time(path: Path, seconds: float) -> tuple[SimRover, Teleop]:
+    """Replay a recording with default settings on the sim rover, all on one FakeClock."""
     clock = FakeClock(0.0)
     sim = build_sim_rover(clock=clock)
     gamepad = FakeGamepad.replay(path, clock=clock, sleep=clock.advance)
-    Teleop(gamepad, BaseDrive(sim.base), TeleopSettings(), clock=clock).run(duration=9.2)
-    return sim
+    teleop = Teleop(gamepad, BaseDrive(sim.base), TeleopSettings(), clock=clock)
+    teleop.run(duration=seconds)
+    return sim, teleop
+
+
+def stop_notes(teleop: Teleop) -> list[str]:
+    """Every stop the teleop decided on, in order."""
+    return [n.what for n in teleop.notes if n.what.startswith(STOP_CAUSES)]
 
 
 def test_the_bundled_recording_drives_the_expected_path() -> None:
     # By hand: 255 mm forward (0.5 x 510 mm/s, 1 s); spin left 0.5 s at 3.19 rad/s; turbo
     # forward 0.975 s (started on the tick after 3.125, stopped by the release at 4.125);
-    # reverse 0.975 s (stopped by the unplug); spin right 0.5 s; forward 1 s until the pad
-    # has been silent for pad_timeout.
-    sim = replay_in_virtual_time(bundled_recording())
+    # reverse 0.975 s (stopped by the unplug); spin right 0.5 s; forward with the stick held
+    # steady from the tick at 7.1 s to the kernel dropping the pad at 9.575 s (2.475 s).
+    sim, _ = replay_in_virtual_time(bundled_recording(), 9.9)
     try:
         spin = 0.5 * 2 * 255 / 160
-        turbo, back = 0.975 * 510, 0.975 * 255
-        x = 255 + (turbo - back) * math.cos(spin) + 255
+        turbo, back, held = 0.975 * 510, 0.975 * 255, 2.475 * SPEED
+        x = 255 + (turbo - back) * math.cos(spin) + held
         y = (turbo - back) * math.sin(spin)
         end = sim.rover.state()
         assert end.x_mm == pytest.approx(x, abs=15) and end.y_mm == pytest.approx(y, abs=15)
         assert end.heading_rad == pytest.approx(0.0, abs=0.03)
-        assert end.odometer_mm == pytest.approx(255 + turbo + back + 255, abs=20)
+        assert end.odometer_mm == pytest.approx(255 + turbo + back + held, abs=20)
         assert sim.rover.state_at(0.9).odometer_mm == 0.0, "turbo without the deadman: nothing"
         assert sim.rover.state_at(2.4).x_mm == pytest.approx(255, abs=10)
         assert sim.rover.state_at(3.1).heading_rad == pytest.approx(spin, abs=0.03)
-        assert sim.all_stopped_at() is not None
+        assert sim.all_stopped_at() == pytest.approx(9.575)
+    finally:
+        sim.close()
+
+
+def test_a_stick_held_steady_for_ten_silent_seconds_drives_all_the_way() -> None:
+    # The pad sends nothing from 0.575 s to the release at 10.575 s: every tick from 0.6 s on
+    # must drive (0.5 power, 255 mm/s), and only the release may stop the rover.
+    sim, teleop = replay_in_virtual_time(RECORDINGS / "steady_hold.txt", 11.0)
+    try:
+        assert stop_notes(teleop) == ["deadman released: stopping"]
+        driven = time_powered(sim.outputs.values(), 0.0, 11.0)
+        assert driven == pytest.approx(10.575 - 0.6, abs=0.01)
+        assert sim.rover.travelled(0.0, 11.0) == pytest.approx(driven * SPEED, abs=25)
+        assert sim.all_stopped_at() == pytest.approx(10.575)
+    finally:
+        sim.close()
+
+
+def test_a_bluetooth_pad_out_of_range_stops_the_rover_when_the_kernel_drops_it() -> None:
+    # Out of range at 3.025 s, the pad sends nothing; the kernel removes it when the link's
+    # supervision timeout fires (20 s on a BR/EDR link by default): the rover drives blind
+    # until then, stops at the removal, and a pad that comes back with the deadman held
+    # moves nothing until a fresh press.
+    sim, teleop = replay_in_virtual_time(RECORDINGS / "bluetooth_dropout.txt", 28.0)
+    outputs = sim.outputs.values()
+    try:
+        dropped = note_time(teleop, "pad disconnected")
+        assert dropped == pytest.approx(23.025)
+        assert time_powered(outputs, 0.0, dropped) == pytest.approx(dropped - 0.6, abs=0.01)
+        assert sim.rover.travelled(3.025, dropped) == pytest.approx(20 * SPEED, abs=25)
+        stopped = stopped_after(outputs, dropped)
+        assert stopped is not None and stopped - dropped < PERIOD
+        assert not moved_between(outputs, stopped, 26.525), "back with the deadman held: still"
+        assert time_powered(outputs, 26.525, 28.0) == pytest.approx(27.525 - 26.55, abs=0.01)
+        assert stop_notes(teleop) == [
+            "pad disconnected (ENODEV): stopping, waiting for it to come back",
+            "deadman released: stopping",
+        ]
     finally:
         sim.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from tether.errors import InvalidCommand
 from tether.input import AxisMoved
 from tether.teleop import TeleopSettings, expo, radial_deadzone, shape
+from tether.teleop.cli import add_drive_arguments, settings_from_args
 
 unit = st.floats(-1.0, 1.0)
 anything = st.floats(allow_nan=True, allow_infinity=True)
@@ -102,3 +104,12 @@ def test_bad_settings_fail_naming_the_value(options: dict[str, object], message:
 def test_axis_events_refuse_values_a_pad_cannot_send(value: object) -> None:
     with pytest.raises(InvalidCommand, match=r"axis 'left_y' value=.*expected a number in \[-1"):
         AxisMoved(0.0, "left_y", value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("argv", "expected"), [([], None), (["--pad-timeout", "2"], 2.0)])
+def test_the_silence_limit_is_off_unless_asked_for(argv: list[str], expected: float | None) -> None:
+    parser = argparse.ArgumentParser()
+    add_drive_arguments(parser)
+    settings = settings_from_args(parser.parse_args(["--gamepad", *argv]))
+    assert settings.pad_timeout == expected
+    assert TeleopSettings().pad_timeout is None, "a stick held steady sends no events"

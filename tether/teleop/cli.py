@@ -44,8 +44,10 @@ def add_drive_arguments(parser: argparse.ArgumentParser) -> None:
     pad.add_argument("--turbo", default="rb", help="turbo button, needs the deadman too (rb)")
     pad.add_argument("--deadzone", type=float, default=0.1, help="radial deadzone (0.1)")
     pad.add_argument("--expo", type=float, default=0.3, help="expo curve 0..1 (0.3)")
-    pad.add_argument("--pad-timeout", type=float, default=1.0,
-                     help="stop if the pad is silent this long while driving; 0: never (1.0)")
+    pad.add_argument("--pad-timeout", type=float, default=0.0,
+                     help="stop if the pad is silent this long while driving, for a receiver "
+                     "that hides a lost pad; also stops a stick held steady that long; "
+                     "0: off (default)")
     drive = parser.add_argument_group("driving")
     drive.add_argument("--rate", type=float, default=20.0, help="commands per second (20)")
     drive.add_argument("--max-linear", type=float, default=0.5, help="power limit (0.5)")

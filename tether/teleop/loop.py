@@ -2,8 +2,10 @@
 
 - Motion only while the deadman is held, after a fresh press (a pad that connects, or comes
   back, with the deadman already held does not move the rover).
-- Releasing the deadman, unplugging the pad, or a pad silent for `pad_timeout` while driving
-  stops the base at once; the stop is repeated every tick until one is acknowledged.
+- Releasing the deadman or losing the pad (its device goes: unplugged, or dropped by the kernel
+  when a wireless link times out) stops the base at once; the stop is repeated every tick until
+  one is acknowledged. Silence is not loss: evdev reports changes only, so a stick held steady
+  sends nothing; only an opt-in `pad_timeout` stops a pad silent that long while driving.
 - Commands stream every period (not only on change): each one is also the session's heartbeat,
   and the pad is read by this same loop, so a hung pad driver (or a hung loop) stops sending and
   the session window stops the rover.
@@ -100,7 +102,7 @@ class Teleop:
     def tick(self, now: float | None = None) -> None:
         """One stream period: a stop (until acknowledged), a command, or a heartbeat."""
         now = self.clock() if now is None else now
-        self._check_pad_alive(now)
+        self._check_silence_limit(now)
         if self.stop_pending:
             self._stop(now)
             self._heartbeat(now)
@@ -163,15 +165,16 @@ class Teleop:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _check_pad_alive(self, now: float) -> None:
+    def _check_silence_limit(self, now: float) -> None:
         timeout = self.settings.pad_timeout
         last = self.state.last_event
         if timeout is None or last is None or not self.armed or self.command == (0.0, 0.0):
             return
         if now - last >= timeout:
             self._released_since_stop = False
-            self._safety_stop(now, f"pad silent for {now - last:.2f} s while driving: stopping "
-                              "(release and press the deadman to drive again)")
+            self._safety_stop(now, f"pad silent for {now - last:.2f} s while driving (pad_timeout "
+                              f"{timeout:g} s): stopping (release and press the deadman to drive "
+                              "again)")
 
     def _safety_stop(self, when: float, why: str) -> None:
         self.armed = False

@@ -23,9 +23,11 @@ _RANGES = {
 class TeleopSettings:
     """How sticks become commands; defaults suit a small rover on its first drive.
 
-    Powers are fractions of full power. `pad_timeout`: while commanding motion, a pad silent
-    this long is treated as lost (a 2.4 GHz dongle that lost its pad looks like a stick held
-    still) and the base is stopped; None turns that off (a still stick sends no events).
+    Powers are fractions of full power. A pad is lost when its device goes (the source reports
+    Disconnected), never for silence: evdev reports changes only, so a stick held steady sends
+    nothing. `pad_timeout` (seconds, default None = off) is an opt-in silence limit for a
+    receiver that keeps its device and goes quiet when it loses the pad; it stops a steady
+    hold that long too.
     """
 
     rate_hz: float = 20.0
@@ -39,7 +41,7 @@ class TeleopSettings:
     turbo: str = "rb"
     linear_axis: str = "left_y"
     angular_axis: str = "left_x"
-    pad_timeout: float | None = 1.0
+    pad_timeout: float | None = None
 
     def __post_init__(self) -> None:
         for name, (low, high) in _RANGES.items():
