@@ -38,6 +38,14 @@ def format_status(status: control_pb2.StatusResponse) -> str:
             f"  {e.resource} {e.outcome} ({e.reason})  delay {e.delay_ms:.2f} ms  "
             f"session {e.session_id[:8]}  {e.age_s:.1f} s ago{error}"
         )
+    if status.ownership_changes:
+        lines.append(f"ownership changes ({len(status.ownership_changes)}):")
+    for c in status.ownership_changes:
+        taker = f"session {c.session_id[:8]}" if c.session_id else "a call without a session"
+        lines.append(
+            f"  {c.resource} {c.reason}: session {c.previous_session[:8]} (key "
+            f"{c.previous_owner!r}) lost it to {taker} (key {c.owner!r})  {c.age_s:.1f} s ago"
+        )
     return "\n".join(lines)
 
 

@@ -26,6 +26,7 @@ from tether.config import parse_config
 from tether.demo_configs import DEMO_CONFIGS
 from tether.server.background import BackgroundDaemon
 from tether.session import SessionManager
+from tether.status import format_status
 from tether.wire.tether.v1 import control_pb2
 from tether.wire.viam.common.v1 import common_pb2
 from tether.wire.viam.component.base.v1 import base_pb2
@@ -232,6 +233,9 @@ def test_sessionless_call_from_the_same_key_takes_over_and_the_change_is_recorde
         status = wire.run(lambda: wire.control.Status(control_pb2.StatusRequest(), metadata=mine))
         changes = [(c.resource, c.previous_session, c.reason) for c in status.ownership_changes]
         assert changes == [("base", session, "released")]
+        shown = format_status(status)
+        assert f"base released: session {session[:8]} (key 'driver-key') lost it to a call " \
+            "without a session (key 'driver-key')" in shown
         reply = attach_reply(wire, mine, session)  # closing the stream ends the session
         assert [(lost.resource, lost.reason) for lost in reply.lost] == [("base", "released")]
         assert daemon.wait_until(lambda: not sessions(daemon).sessions(), 2.0)
