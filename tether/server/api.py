@@ -98,11 +98,6 @@ class Api:
         self.shutting_down = False
         self._commands = ThreadPoolExecutor(32, thread_name_prefix="tether-cmd")
         self._stops = StopWorkers()
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Remember the daemon's loop (connection-lost callbacks come from it)."""
-        self._loop = loop
 
     def owner(self, stream: Any) -> str:
         """The API key id the request authenticated with ('' when no keys are configured)."""

@@ -86,7 +86,6 @@ class Daemon:
             stop_timeout=window.stop_timeout, max_sessions=window.max_sessions,
         )
         self.api = Api(self.robot, sessions)
-        self.api.bind(asyncio.get_running_loop())
         self.authenticator = Authenticator(self.config.keys)
         handlers = [RobotService(self.api), BaseService(self.api), MotorService(self.api),
                     ControlService(self.api), AuthService(self.authenticator), UnservedMethods()]
