@@ -16,8 +16,10 @@ stdout: "driving <session id>" once the first command succeeded (raw and tether 
 --start-tries times, 0.1 s apart, for devices that answer slowly on a loaded machine);
 "error <text>" for each failed command (with --on-error idle, none is sent after the first
 failure); reading "end" on stdin ends gracefully: "ending <time.monotonic()>" just before,
-"ended" after. The process exits by itself after LIFETIME seconds, so a test that dies leaves
-no client behind for long.
+"ended" after. viam only: reading "block S" blocks the client's event loop for S seconds (as
+viam-sdk's own close() does for ~1 s), then sends a command at once and says "unblocked".
+The process exits by itself after LIFETIME seconds, so a test that dies leaves no client
+behind for long.
 """
 
 from __future__ import annotations
@@ -221,13 +223,17 @@ async def run_viam(args: argparse.Namespace) -> None:
             await robot.close()
             say("ended")
             return
-        if not sending or line is not None:
+        if line is not None and line.startswith("block "):
+            time.sleep(float(line.split()[1]))  # blocking the loop is the fault
+        elif not sending or line is not None:
             continue
         try:
             await base.set_power(linear, angular)
         except Exception as exc:
             say(f"error {type(exc).__name__}: {exc}")
             failed = args.on_error == "idle"
+        if line is not None:
+            say("unblocked")
 
 
 def main() -> None:

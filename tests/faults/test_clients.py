@@ -24,6 +24,7 @@ from tests.faults.rig import (
     Processes,
     check_delay,
     dropped_since,
+    record,
     stop_delay,
     two_bases,
     wait_for,
@@ -250,3 +251,43 @@ def test_another_clients_refused_sessionless_calls_leave_the_driver_armed(
     assert answers == ["INVALID_ARGUMENT"] * 3
     assert_untouched(rover, healthy_since)
     assert_serves(rover, processes)
+
+
+SLOW = "slow client (viam-sdk loop blocked 1.5 s): keeps its connection and session"
+
+
+def server_connections(daemon: BackgroundDaemon) -> set[object]:
+    """The connection objects the daemon's gRPC server holds open now (private: identity
+    matters here, since a dropped viam-sdk channel reconnects by itself on its next call)."""
+    assert daemon.daemon._server is not None
+    return set(daemon.daemon._server._live)
+
+
+def test_slow_client_keeps_its_connection_and_another_clients_session_is_unaffected(
+    rover: BackgroundDaemon, processes: Processes
+) -> None:
+    """A viam-sdk client whose loop blocks 1.5 s (its own close() blocks ~1 s) answers no
+    keepalive ping meanwhile; its thread keeps heartbeating. The daemon keeps its connection
+    (a connection is closed only after DEAD_CONNECTION_AFTER s of unanswered pings, once 0.5 s),
+    so the command it sends on waking succeeds and nothing stops; the bystander is untouched."""
+    healthy_since = start_healthy(rover, processes)
+    client = processes.client(rover.address, "viam", "--power", "0.6")
+    assert wait_for(lambda: driving(rover, 0.6), 10) is not None
+    time.sleep(0.6)  # every connection has answered a keepalive ping by now
+    held = server_connections(rover)
+    client.send("block 1.5")
+    client.expect("unblocked", 15)
+    time.sleep(0.3)
+    dropped = len(held - server_connections(rover))
+    errors = [line for line in client.lines if line.startswith("error")]
+    stops = stops_of(rover, "base")
+    passed = dropped == 0 and errors == [] and stops == [] and driving(rover, 0.6)
+    record(SLOW, None, None, passed)
+    assert dropped == 0, f"the daemon closed {dropped} of the slow client's connections"
+    assert errors == [], errors
+    assert stops == [], [e.describe() for e in stops]
+    assert driving(rover, 0.6), "the slow client still drives its base"
+    assert_untouched(rover, healthy_since)
+    ending = client.end()
+    assert stop_delay(wheels(rover), ending, 5) is not None
+    assert_untouched(rover, healthy_since)

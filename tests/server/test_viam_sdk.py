@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from tests.server.harness import EXAMPLES, DaemonThread
 pytest.importorskip("viam")
 
 CLIENT = Path(__file__).resolve().parent / "clients" / "viam_drive.py"
+TWO_CLIENTS = CLIENT.parent / "viam_two_clients.py"
 WINDOW = 0.5  # examples/rover.toml
 
 
@@ -110,6 +112,21 @@ def test_second_client_takes_the_base_and_the_first_ones_death_stops_nothing(
     assert daemon.wait_until(lambda: not daemon.moving(), 5)
     stopped = daemon.stopped_at()
     assert stopped is not None and stopped - killed < WINDOW / 2
+
+
+def test_one_client_closing_leaves_another_client_of_its_process_connected(
+    daemon: DaemonThread,
+) -> None:
+    """viam-sdk's close() blocks its loop ~1 s (it joins the heartbeat thread): the daemon's
+    keepalive must not drop the other RobotClient's connection meanwhile (it did, at 0.5 s)."""
+    run = subprocess.run([sys.executable, str(TWO_CLIENTS), daemon.address],
+                         check=False, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["close_s"] >= 0.8, f"close() held the loop {seen['close_s']:.3f} s, not ~1 s"
+    assert seen["errors"] == [], f"the other client's calls failed: {seen}"
+    assert seen["calls_before"] > 0 and seen["calls_after"] > 0 and seen["b_drove"], seen
+    assert daemon.wait_until(lambda: not daemon.moving(), 5), "B's close stopped the base"
 
 
 def _serve(port: int) -> subprocess.Popen[str]:

@@ -1,11 +1,15 @@
-"""API keys: Viam's Authenticate flow (a bearer token per key), checked on every RPC but two.
+"""API keys: Viam's Authenticate flow (a bearer token per key), checked on every RPC but that one.
 
-Secrets are compared in constant time against every key (no early exit); tokens are random
-256-bit strings, kept only as SHA-256 digests. A session belongs to the key that started it.
+Secrets are compared in constant time against every key (no early exit). A token is signed, not
+remembered: it names its key and expiry and carries an HMAC-SHA256 under a key derived from that
+API key's secret. So tokens survive a daemon restart (a client that logged in before drives on
+after it), cost no memory per grant, and die with their key: rotate its secret or remove it from
+the config and every token it issued is refused. A session belongs to the key that started it.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import ipaddress
@@ -13,7 +17,6 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from grpclib.const import Status
@@ -25,62 +28,86 @@ from tether.config import ApiKey
 log = logging.getLogger("tether.server")
 
 OWNER_METADATA = "tether-owner"
-#: Methods a client may call without a key: discovering resources, and getting a token.
-EXEMPT = frozenset({
-    "/viam.robot.v1.RobotService/ResourceNames",
-    "/proto.rpc.v1.AuthService/Authenticate",
-})
-TOKEN_LIFETIME = 24 * 3600.0
+#: The one method a client may call without a token: getting one (as Viam's server does).
+EXEMPT = frozenset({"/proto.rpc.v1.AuthService/Authenticate"})
+#: Seconds a token is valid (wall clock, so an expiry means the same after a restart).
+TOKEN_LIFETIME = 24 * 3600
+TOKEN_VERSION = "tether1"
+_MAX_TOKEN = 1024
+_DERIVATION = b"tether bearer token signing key\x00"
 
 
-@dataclass(frozen=True)
-class _Grant:
-    key_id: str
-    expires: float
+def _encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def signing_key(key: ApiKey) -> bytes:
+    """The HMAC key for `key`'s tokens: derived from its secret, so rotating it revokes them."""
+    return hmac.new(key.secret.encode(), _DERIVATION + key.id.encode(), hashlib.sha256).digest()
 
 
 class Authenticator:
     """Issues and checks bearer tokens for the configured API keys (none: everyone is '')."""
 
     def __init__(
-        self, keys: tuple[ApiKey, ...] = (), *, clock: Callable[[], float] = time.monotonic
+        self, keys: tuple[ApiKey, ...] = (), *, clock: Callable[[], float] = time.time
     ) -> None:
         self.keys = keys
         self.clock = clock
-        self._grants: dict[bytes, _Grant] = {}
+        self._signers = [(key, _encode(key.id.encode()), signing_key(key)) for key in keys]
 
     @property
     def enabled(self) -> bool:
-        """True when keys are configured (then every RPC but the exempt ones needs one)."""
+        """True when keys are configured (then every RPC but Authenticate needs a token)."""
         return bool(self.keys)
 
     def authenticate(self, entity: str, kind: str, secret: str) -> str:
         """A new token for the key with id `entity` and this secret; UNAUTHENTICATED otherwise."""
-        matched: str | None = None
-        for key in self.keys:
+        matched: tuple[str, bytes] | None = None
+        for key, encoded_id, signer in self._signers:
             same_id = hmac.compare_digest(key.id.encode(), entity.encode())
             same_secret = hmac.compare_digest(key.secret.encode(), secret.encode())
             if same_id and same_secret:
-                matched = key.id
+                matched = encoded_id, signer
         if matched is None or kind != "api-key":
             raise GRPCError(Status.UNAUTHENTICATED, "unknown API key id or wrong secret")
-        token = secrets.token_urlsafe(32)
-        self._forget_expired()
-        self._grants[_digest(token)] = _Grant(matched, self.clock() + TOKEN_LIFETIME)
-        return token
+        encoded_id, signer = matched
+        expires = int(self.clock()) + TOKEN_LIFETIME
+        claims = f"{TOKEN_VERSION}.{encoded_id}.{expires}.{_encode(secrets.token_bytes(16))}"
+        return f"{claims}.{_mac(signer, claims)}"
 
     def owner(self, metadata: Any) -> str:
         """The key id behind the request's bearer token; UNAUTHENTICATED if there is none."""
         header = (metadata or {}).get("authorization", "")
         scheme, _, token = header.partition(" ")
-        grant = self._grants.get(_digest(token)) if scheme.lower() == "bearer" else None
-        if grant is None or grant.expires <= self.clock():
+        key_id = self._verify(token) if scheme.lower() == "bearer" else None
+        if key_id is None:
             raise GRPCError(
                 Status.UNAUTHENTICATED,
                 "an API key is required: authenticate (proto.rpc.v1.AuthService) and send "
                 "'authorization: Bearer <token>'",
             )
-        return grant.key_id
+        return key_id
+
+    def _verify(self, token: str) -> str | None:
+        """The key id a well-formed, correctly signed, unexpired token names; else None."""
+        if len(token) > _MAX_TOKEN or not token.isascii():
+            return None
+        claims, _, mac = token.rpartition(".")
+        parts = claims.split(".")
+        if len(parts) != 4 or parts[0] != TOKEN_VERSION or not parts[2].isdigit():
+            return None
+        matched: str | None = None
+        for key, encoded_id, signer in self._signers:  # every key, no early exit
+            same_id = hmac.compare_digest(encoded_id.encode(), parts[1].encode())
+            same_mac = hmac.compare_digest(_mac(signer, claims).encode(), mac.encode())
+            if same_id and same_mac:
+                matched = key.id
+        now = self.clock()
+        # A token from more than a lifetime ahead was issued under a clock since set back.
+        if matched is None or not now < int(parts[2]) <= now + TOKEN_LIFETIME:
+            return None
+        return matched
 
     def install(self, server: Any) -> None:
         """Check every request before its handler runs; record its owner in the metadata."""
@@ -95,14 +122,9 @@ class Authenticator:
 
         listen(server, RecvRequest, on_request)
 
-    def _forget_expired(self) -> None:
-        now = self.clock()
-        for digest in [d for d, g in self._grants.items() if g.expires <= now]:
-            del self._grants[digest]
 
-
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+def _mac(signer: bytes, claims: str) -> str:
+    return _encode(hmac.new(signer, claims.encode(), hashlib.sha256).digest())
 
 
 def is_local(address: tuple[str, int] | str) -> bool:

@@ -40,6 +40,10 @@ log = logging.getLogger("tether.server")
 
 MAX_MESSAGE_BYTES = 64 * 1024
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+#: Seconds without an answer to any keepalive ping before the daemon closes a connection. A slow
+#: client (viam-sdk's close() blocks its loop ~1 s) keeps it; its sessions' windows, not pings,
+#: bound how long a silent client drives (Viam's server waits 2 h before its first ping).
+DEAD_CONNECTION_AFTER = 20.0
 
 
 class LimitedProtoCodec(ProtoCodec):
@@ -93,7 +97,7 @@ class Daemon:
         self._server = TrackingServer(
             handlers, tracker=self.api.tracker, codec=LimitedProtoCodec(),
             config=Configuration(
-                _keepalive_time=ping, _keepalive_timeout=ping,
+                _keepalive_time=ping, _keepalive_timeout=DEAD_CONNECTION_AFTER,
                 _keepalive_permit_without_calls=True,
                 _http2_max_pings_without_data=0,
                 _http2_min_sent_ping_interval_without_data=ping,

@@ -1,6 +1,7 @@
-"""A viam-sdk client, unchanged, over TLS with an API key: drive the base, print "driving", wait.
+"""A viam-sdk client, unchanged, over TLS with an API key: drive the base, print "driving", then
+wait (hold) or keep driving every 0.1 s, printing "ok" or "error: ..." for each command (loop).
 
-usage: viam_tls.py ADDRESS KEY_ID LINEAR
+usage: viam_tls.py ADDRESS KEY_ID LINEAR [hold|loop]
 The key's secret comes from the environment variable TETHER_TEST_API_SECRET (not argv, which
 other processes can read). KEY_ID must be a UUID (the SDK checks). For 127.x addresses the SDK
 uses an unverified TLS context, so the daemon's self-signed certificate is accepted.
@@ -20,7 +21,7 @@ from viam.rpc.dial import DialOptions
 SECRET_VARIABLE = "TETHER_TEST_API_SECRET"
 
 
-async def main(address: str, key_id: str, linear: float) -> None:
+async def main(address: str, key_id: str, linear: float, mode: str) -> None:
     dial = DialOptions.with_api_key(api_key=os.environ[SECRET_VARIABLE], api_key_id=key_id)
     dial.insecure = False
     dial.disable_webrtc = True
@@ -29,8 +30,15 @@ async def main(address: str, key_id: str, linear: float) -> None:
     await base.set_power(Vector3(x=0, y=linear, z=0), Vector3(x=0, y=0, z=0))
     print("driving", flush=True)
     while True:
-        await asyncio.sleep(1)
+        await asyncio.sleep(0.1 if mode == "loop" else 1)
+        if mode == "loop":
+            try:
+                await base.set_power(Vector3(x=0, y=linear, z=0), Vector3(x=0, y=0, z=0))
+                print("ok", flush=True)
+            except Exception as exc:
+                print(f"error: {type(exc).__name__}: {exc}", flush=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3])))
+    mode = sys.argv[4] if len(sys.argv) > 4 else "hold"
+    asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]), mode))
