@@ -421,7 +421,9 @@ class Worker:
         self.tail: deque[str] = deque(maxlen=6)
 
     def lines(self) -> list[str]:
-        """Whole lines printed since the last call."""
+        """Whole lines printed since the last call (none once close() closed the pipe)."""
+        if self.stdout.closed:
+            return []
         try:
             chunk = os.read(self.stdout.fileno(), 65536)
         except (BlockingIOError, OSError):
