@@ -49,6 +49,8 @@ def _build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="sessions, owners and recent stops of a daemon")
     status.add_argument("address", nargs="?", default="127.0.0.1:8080",
                         help="HOST:PORT or unix:PATH (default 127.0.0.1:8080)")
+    status.add_argument("--api-key", help="ID:SECRET for a daemon that needs keys")
+    status.add_argument("--tls", help="CA or self-signed certificate of the daemon (PEM)")
     return parser
 
 
@@ -108,11 +110,16 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "status":
         from grpclib.exceptions import GRPCError, StreamTerminatedError
 
+        from tether.errors import TetherError
         from tether.status import show_status
 
         try:
-            print(show_status(args.address))
-        except (OSError, GRPCError, StreamTerminatedError, TimeoutError) as exc:
+            print(show_status(args.address, api_key=args.api_key, tls=args.tls))
+        except PermissionError as exc:
+            print(f"tether: {args.address} refused: {exc} (pass --api-key ID:SECRET, and "
+                  "--tls CERT if it serves TLS)", file=sys.stderr)
+            return 1
+        except (OSError, GRPCError, StreamTerminatedError, TimeoutError, TetherError) as exc:
             print(f"tether: no daemon answering at {args.address}: {exc}", file=sys.stderr)
             return 1
     return 0

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
-from tether.client.channel import open_channel
-from tether.wire.tether.v1 import control_grpc, control_pb2
+from tether.wire.tether.v1 import control_pb2
 
 
-async def fetch_status(address: str, timeout: float = 3.0) -> control_pb2.StatusResponse:
-    """Ask the daemon at address for its status."""
-    channel = open_channel(address)
-    try:
-        stub = control_grpc.ControlServiceStub(channel)
-        return await stub.Status(control_pb2.StatusRequest(), timeout=timeout)
-    finally:
-        channel.close()
+async def fetch_status(
+    address: str, timeout: float = 3.0, *, api_key: str | None = None, tls: str | None = None
+) -> control_pb2.StatusResponse:
+    """Ask the daemon at address for its status (with an API key and TLS if it needs them)."""
+    from tether.client import connect_async
+
+    async def ask() -> control_pb2.StatusResponse:
+        async with await connect_async(address, api_key=api_key, tls=tls) as client:
+            return await client.status()
+
+    return await asyncio.wait_for(ask(), timeout)
 
 
 def format_status(status: control_pb2.StatusResponse) -> str:
@@ -49,6 +51,6 @@ def format_status(status: control_pb2.StatusResponse) -> str:
     return "\n".join(lines)
 
 
-def show_status(address: str) -> str:
+def show_status(address: str, *, api_key: str | None = None, tls: str | None = None) -> str:
     """Fetch and format (blocking)."""
-    return format_status(asyncio.run(fetch_status(address)))
+    return format_status(asyncio.run(fetch_status(address, api_key=api_key, tls=tls)))

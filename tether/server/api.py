@@ -38,6 +38,13 @@ MONITORED_METADATA = "viam-smrn"
 T = TypeVar("T")
 
 
+def clip(value: str, limit: int = 64) -> str:
+    """A client-supplied value as logged: at most `limit` characters, and its full length."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value)} characters)"
+
+
 @contextlib.contextmanager
 def grpc_errors() -> Iterator[None]:
     """Turn tether's errors into the gRPC statuses clients expect (SESSION_EXPIRED exactly)."""
@@ -46,7 +53,7 @@ def grpc_errors() -> Iterator[None]:
     except GRPCError:
         raise
     except SessionExpired as exc:
-        log.info("SESSION_EXPIRED for session id %r", exc.session_id)
+        log.info("SESSION_EXPIRED for session id %s", clip(exc.session_id))
         raise GRPCError(Status.INVALID_ARGUMENT, "SESSION_EXPIRED") from exc
     except InvalidCommand as exc:
         raise GRPCError(Status.INVALID_ARGUMENT, str(exc)) from exc

@@ -18,7 +18,7 @@ from grpclib.exceptions import GRPCError, StreamTerminatedError
 from tether import __version__
 from tether.drivers.validate import check_finite, check_number
 from tether.errors import SessionExpired
-from tether.server.api import Api, grpc_errors
+from tether.server.api import Api, clip, grpc_errors
 from tether.server.auth import Authenticator
 from tether.server.connections import connection_key
 from tether.wire.proto.rpc.v1 import auth_grpc, auth_pb2
@@ -29,6 +29,8 @@ from tether.wire.viam.component.motor.v1 import motor_grpc, motor_pb2
 from tether.wire.viam.robot.v1 import robot_grpc, robot_pb2
 
 Stream = Any
+#: What Status shows instead of another API key's id (its session ids are hidden too).
+HIDDEN_OWNER = "(another key)"
 log = logging.getLogger("tether.server")
 
 
@@ -300,13 +302,21 @@ class ControlService(control_grpc.ControlServiceBase):
         await self._end_detached(session_id, owner, "its Attach stream ended")
 
     async def _end_detached(self, session_id: str, owner: str, why: str) -> None:
-        log.info("session %s: %s; ending it", session_id, why)
+        log.info("session %s: %s; ending it", clip(session_id), why)
         await self.api.run_stop(lambda: self.api.sessions.end(session_id, owner=owner))
         self.api.losses.forget(session_id)
 
     async def Status(self, stream: Stream) -> None:
         await _request(stream)
         manager, now = self.api.sessions, self.api.sessions.clock()
+        caller = self.api.owner(stream)
+
+        def shown(session_id: str | None, owner: str | None) -> tuple[str, str]:
+            """A session id is a handle on that key's safety: only its own key sees it."""
+            if owner is None or owner == caller:
+                return session_id or "", owner or ""
+            return "", HIDDEN_OWNER
+
         owners: dict[str, list[str]] = {}
         for name in self.api.robot.resources:
             holder = manager.owner_of(name)
@@ -314,25 +324,28 @@ class ControlService(control_grpc.ControlServiceBase):
                 owners.setdefault(holder.id, []).append(name)
         sessions = [
             control_pb2.SessionInfo(
-                id=s.id, owner=s.owner, heartbeat_window_s=s.heartbeat_window,
-                expires_in_s=max(0.0, s.deadline - now), owns=owners.get(s.id, []),
-                connections=self.api.tracker.connections_of(s.id),
+                id=shown(s.id, s.owner)[0], owner=shown(s.id, s.owner)[1],
+                heartbeat_window_s=s.heartbeat_window, expires_in_s=max(0.0, s.deadline - now),
+                owns=owners.get(s.id, []), connections=self.api.tracker.connections_of(s.id),
             )
             for s in manager.sessions()
         ]
         stops = [
             control_pb2.StopInfo(
-                session_id=e.session_id, resource=e.resource, reason=e.reason.value,
-                outcome=e.outcome.value, delay_ms=(e.delay or 0.0) * 1000, error=e.error or "",
+                session_id=shown(e.session_id, e.owner)[0], resource=e.resource,
+                reason=e.reason.value, outcome=e.outcome.value,
+                delay_ms=(e.delay or 0.0) * 1000, error=e.error or "",
                 age_s=max(0.0, now - (e.finished or e.entered or e.deadline)),
             )
             for e in manager.recent_stops()[-20:]
         ]
         changes = [
             control_pb2.OwnershipInfo(
-                resource=c.resource, previous_session=c.previous_session,
-                previous_owner=c.previous_owner, session_id=c.session_id or "",
-                owner=c.owner or "", reason=c.reason, age_s=max(0.0, now - c.at),
+                resource=c.resource,
+                previous_session=shown(c.previous_session, c.previous_owner)[0],
+                previous_owner=shown(c.previous_session, c.previous_owner)[1],
+                session_id=shown(c.session_id, c.owner)[0], owner=shown(c.session_id, c.owner)[1],
+                reason=c.reason, age_s=max(0.0, now - c.at),
             )
             for c in manager.recent_ownership_changes()[-20:]
         ]
