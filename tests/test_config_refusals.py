@@ -1,12 +1,13 @@
 """Configs `tether check` used to pass and `tether serve` crashed on: each refused, in one line.
 
 `check` must name the file, the key and the value; `serve` must never print a traceback and
-must exit 2 for a config error (one line on stderr).
+must exit 2 for a config error, 1 for a hardware error (one line on stderr either way).
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import pytest
 from tether.cli import main
 from tether.config import load_config
 from tether.demo_configs import demo_config
+from tether.errors import HardwareError
 from tether.robot import build_robot
 
 GPIO_ROVER = """
@@ -261,6 +263,59 @@ def test_serve_refuses_a_bad_config_in_one_line_with_exit_2(
     assert f"{refusal.key} = {refusal.value}: " in err, err
 
 
+def test_serve_on_an_address_already_taken_refuses_in_one_line_with_exit_2(
+    tmp_path: Path
+) -> None:
+    path = tmp_path / "rover.toml"
+    path.write_text(GPIO_ROVER)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        code, err = serve(path, "--sim", "--listen", address)
+    assert "Traceback" not in err, err
+    assert code == 2, err
+    assert err.strip().count("\n") == 0, f"expected one line on stderr, got {err!r}"
+    assert f"--listen = {address!r}: expected an address this machine can listen on" in err, err
+
+
+@dataclass(frozen=True)
+class HardwareFailure:
+    """A valid config whose hardware cannot start here, and what the error must name."""
+
+    name: str
+    text: str
+    names: str
+    env: tuple[tuple[str, str], ...] = ()
+
+
+HARDWARE_FAILURES = [
+    HardwareFailure("serial_port_that_does_not_exist",
+                    edit(SERIAL_ROVER, ('"/dev/ttyAMA0"', '"/dev/tether-no-such-tty"')),
+                    "/dev/tether-no-such-tty"),
+    HardwareFailure("i2c_bus_that_cannot_open", edit(HAT_ROVER, ("bus = 1", "bus = 99")), "99"),
+    # pigpio's factory either is not installed or finds no pigpiod on port 1: it cannot load
+    HardwareFailure("pin_factory_that_cannot_load",
+                    "[gpio]\npin_factory = \"pigpio\"\n" + GPIO_ROVER, "pigpio",
+                    (("PIGPIO_ADDR", "127.0.0.1"), ("PIGPIO_PORT", "1"))),
+]
+
+
+@pytest.mark.parametrize("failure", HARDWARE_FAILURES, ids=lambda f: f.name)
+def test_serve_reports_a_hardware_failure_in_one_line_with_exit_1(
+    failure: HardwareFailure, tmp_path: Path
+) -> None:
+    path = tmp_path / "rover.toml"
+    path.write_text(failure.text)
+    code, err = serve(path, env=dict(failure.env))
+    assert code != -1, f"serve kept serving without its hardware; stderr: {err!r}"
+    assert "Traceback" not in err, err
+    assert code == 1, err
+    assert err.strip().count("\n") == 0, f"expected one line on stderr, got {err!r}"
+    assert err.startswith(f"tether: {path}: [[motor]] 'left'"), err
+    assert failure.names in err, err
+
+
 @pytest.mark.parametrize("text", [GPIO_ROVER, SERIAL_ROVER, ROBOCLAW_ROVER, SMC_ROVER, HAT_ROVER],
                          ids=["gpio", "sabertooth", "roboclaw", "smc", "hat"])
 def test_the_good_rovers_these_cases_start_from_pass_check(
@@ -295,3 +350,24 @@ def test_default_controller_timeout_stays_within_what_the_controller_can_say(
     robot = build_robot(config, sim=True)
     robot.close()
 
+
+def test_a_pin_the_hardware_refuses_is_a_hardware_error_naming_the_file_and_motor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds GPIO5: gpiozero's own error becomes one HardwareError line."""
+    from gpiozero import DigitalOutputDevice
+
+    from tether.drivers import pins
+    from tether.fakes.pins import FakePinFactory
+
+    factory = FakePinFactory()
+    held = DigitalOutputDevice(5, pin_factory=factory)
+    monkeypatch.setattr(pins, "make_pin_factory", lambda name: factory)
+    path = tmp_path / "rover.toml"
+    path.write_text(GPIO_ROVER)
+    try:
+        with pytest.raises(HardwareError) as error:
+            build_robot(load_config(path))
+    finally:
+        held.close()
+    assert str(error.value).startswith(f"{path}: [[motor]] 'left' (gpio): GPIOPinInUse: "), error
