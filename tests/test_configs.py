@@ -59,10 +59,10 @@ def minimal(**changes: Any) -> dict[str, Any]:
         ({"server": {"heartbeat_window": 0.01}},
          r"\[server\].heartbeat_window = 0.01: expected a number in \[0.03, 60\]"),
         ({"server": {"listen": "localhost"}}, "expected HOST:PORT or unix:PATH"),
-        ({"server": {"port": 1}}, r"\[server\].port: unknown key"),
+        ({"server": {"port": 1}}, r"\[server\].port = 1: unknown key"),
         ({"motor": [{"name": "left", "driver": "l298"}]}, "driver = 'l298': expected one of gpio"),
         ({"motor": [{"name": "left", "driver": "gpio", "in3": 4}]},
-         r"\[\[motor\]\] 'left'.in3: unknown key"),
+         r"\[\[motor\]\] 'left'.in3 = 4: unknown key"),
         ({"motor": [{"name": "left", "driver": "gpio", "in1": True}]},
          "in1 = True: expected a integer or string"),
         ({"motor": [{"name": "left", "driver": "sabertooth", "port": "nope"}]},
@@ -97,7 +97,7 @@ def test_tether_check_reports_ok_and_refuses_a_bad_file(tmp_path: Path) -> None:
     failed = subprocess.run([sys.executable, "-m", "tether.cli", "check", str(bad)],
                             capture_output=True, text=True, timeout=60, check=False)
     assert failed.returncode == 2
-    assert f"{bad}: [[motor]] 'x'.in9: unknown key" in failed.stderr
+    assert f"{bad}: [[motor]] 'x'.in9 = 1: unknown key" in failed.stderr
 
 
 @pytest.mark.parametrize(
@@ -106,7 +106,7 @@ def test_tether_check_reports_ok_and_refuses_a_bad_file(tmp_path: Path) -> None:
         ({"enabled": True, "listen": "unix:/tmp/x.sock"}, "does not serve a Unix socket"),
         ({"enabled": True, "listen": "0.0.0.0:8081"},
          "a loopback address, or \\[\\[auth.keys\\]\\]"),
-        ({"port": 1}, r"\[web\].port: unknown key"),
+        ({"port": 1}, r"\[web\].port = 1: unknown key"),
     ],
 )
 def test_web_section_errors(web: dict[str, Any], message: str) -> None:

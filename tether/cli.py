@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from tether import __version__
-from tether.errors import TetherError
+from tether.errors import HardwareError, TetherError
 
 SIM_HARDWARE = ("gpio", "adafruit-hat", "waveshare-hat", "sabertooth", "roboclaw", "smc")
 
@@ -55,7 +55,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `tether` console script."""
+    """Entry point of the `tether` console script: exit 2 for a config error, 1 for hardware."""
     args = _build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return _run(args)
+    except HardwareError as exc:
+        print(f"tether: {exc}", file=sys.stderr)
+        return 1
     except TetherError as exc:
         print(f"tether: {exc}", file=sys.stderr)
         return 2

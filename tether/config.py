@@ -5,28 +5,19 @@ Checking touches no hardware (`tether check`); building the robot is tether/robo
 
 from __future__ import annotations
 
-import math
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tether.config_table import PIN, Table
 from tether.errors import ConfigError
+from tether.motor_config import MotorConfig, parse_motors
 from tether.session.manager import MAX_WINDOW, MIN_WINDOW
 
-PIN = (int, str)
-NUMBER = (int, float)
-_COMMON_MOTOR = {"name": str, "driver": str, "invert": bool, "max_power": NUMBER,
-                 "min_power": NUMBER, "max_rpm": NUMBER}
-_SERIAL_MOTOR = {"port": str, "address": int, "channel": int, "controller_timeout": NUMBER}
-DRIVER_KEYS: dict[str, dict[str, Any]] = {
-    "gpio": {"in1": PIN, "in2": PIN, "pwm": PIN, "direction": PIN, "enable": PIN,
-             "enable_active_high": bool, "pwm_frequency": NUMBER},
-    "hat": {"chip": str, "hat": str, "motor": str, "channels": list},
-    "sabertooth": {**_SERIAL_MOTOR, "autobaud": bool, "set_baud": int},
-    "roboclaw": {**_SERIAL_MOTOR, "encoder_counts_per_rev": NUMBER},
-    "smc": {"port": str, "crc": bool, "autobaud": bool, "controller_timeout": NUMBER},
-}
+__all__ = ["ApiKey", "BaseConfig", "ChipConfig", "MotorConfig", "PortConfig", "RobotConfig",
+           "ServerConfig", "WebConfig", "load_config", "parse_config", "parse_listen"]
 _SECTIONS = {"server", "sim", "gpio", "pca9685", "serial", "motor", "base", "auth", "web"}
 
 
@@ -81,15 +72,6 @@ class PortConfig:
 
 
 @dataclass(frozen=True)
-class MotorConfig:
-    """One motor: its driver and the driver's options (already checked)."""
-
-    name: str
-    driver: str
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class BaseConfig:
     """A differential base over configured motors."""
 
@@ -123,57 +105,6 @@ class RobotConfig:
         return [m.name for m in self.motors] + [b.name for b in self.bases]
 
 
-class _Table:
-    """One TOML table being read; every error names the file and the key."""
-
-    def __init__(self, source: str, where: str, data: object) -> None:
-        if not isinstance(data, dict):
-            raise ConfigError(f"{source}: {where}: expected a table, got {data!r}")
-        self.source, self.where, self.data = source, where, data
-
-    def fail(self, key: str, expected: str) -> ConfigError:
-        shown = self.data.get(key, "<missing>")
-        return ConfigError(f"{self.source}: {self.where}.{key} = {shown!r}: expected {expected}")
-
-    def only(self, allowed: set[str]) -> None:
-        for key in self.data:
-            if key not in allowed:
-                raise ConfigError(
-                    f"{self.source}: {self.where}.{key}: unknown key; expected one of "
-                    f"{', '.join(sorted(allowed))}"
-                )
-
-    def get(self, key: str, kind: Any, default: Any = None, *, required: bool = False) -> Any:
-        if key not in self.data:
-            if required:
-                raise self.fail(key, f"a {_kind_name(kind)} (required)")
-            return default
-        value = self.data[key]
-        if not _is(value, kind):
-            raise self.fail(key, f"a {_kind_name(kind)}")
-        return value
-
-    def number(self, key: str, low: float, high: float, default: float | None = None,
-               *, required: bool = False) -> float | None:
-        value = self.get(key, NUMBER, default, required=required)
-        if value is not None and not (math.isfinite(value) and low <= value <= high):
-            raise self.fail(key, f"a number in [{low:g}, {high:g}]")
-        return None if value is None else float(value)
-
-
-def _is(value: object, kind: Any) -> bool:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if isinstance(value, bool) and bool not in kinds:
-        return False
-    return isinstance(value, kinds)
-
-
-def _kind_name(kind: Any) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {int: "integer", float: "number", str: "string", bool: "boolean", list: "list"}
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
 def load_config(path: str | Path) -> RobotConfig:
     """Read and check a config file."""
     source = str(path)
@@ -189,26 +120,32 @@ def load_config(path: str | Path) -> RobotConfig:
 
 def parse_config(data: dict[str, Any], source: str = "<config>") -> RobotConfig:
     """Check a parsed TOML document and turn it into a RobotConfig."""
-    root = _Table(source, "config", data)
+    root = Table(source, "config", data)
     for key in data:
         if key not in _SECTIONS:
             raise ConfigError(
                 f"{source}: [{key}]: unknown section; expected one of "
                 f"{', '.join(sorted(_SECTIONS))}"
             )
-    server = _server(_Table(source, "[server]", data.get("server", {})))
+    server = _server(Table(source, "[server]", data.get("server", {})))
     sim = data.get("sim", False)
     if not isinstance(sim, bool | dict):
         raise root.fail("sim", "a table [sim] or true/false")
-    gpio = _Table(source, "[gpio]", data.get("gpio", {}))
-    gpio.only({"pin_factory"})
-    pin_factory = gpio.get("pin_factory", str, "lgpio")
-    chips = tuple(_chip(source, i, t) for i, t in enumerate(_array(root, "pca9685")))
-    ports = tuple(_port(source, i, t) for i, t in enumerate(_array(root, "serial")))
-    motors = tuple(_motor(source, i, t, server) for i, t in enumerate(_array(root, "motor")))
-    bases = tuple(_base(source, i, t) for i, t in enumerate(_array(root, "base")))
-    keys = _keys(_Table(source, "[auth]", data.get("auth", {})))
-    web = _web(_Table(source, "[web]", data.get("web", {})), bool(keys))
+    if isinstance(sim, dict):
+        Table(source, "[sim]", sim).only(set())
+    pin_factory = _pin_factory(Table(source, "[gpio]", data.get("gpio", {})))
+    chips = _chips(_named_tables(root, "pca9685"))
+    ports = _ports(_named_tables(root, "serial"))
+    motors = parse_motors(_named_tables(root, "motor"), server.heartbeat_window, pin_factory,
+                          {c.name for c in chips}, {p.name: p.port for p in ports})
+    if not motors:
+        raise ConfigError(
+            f"{source}: [[motor]] = <none>: expected at least one [[motor]] table "
+            "(this config drives nothing)"
+        )
+    bases = tuple(_base(t) for t in _named_tables(root, "base"))
+    keys = _keys(Table(source, "[auth]", data.get("auth", {})))
+    web = _web(Table(source, "[web]", data.get("web", {})), bool(keys))
     config = RobotConfig(
         source, server, bool(sim), pin_factory, chips, ports, motors, bases, keys, web
     )
@@ -216,14 +153,37 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> RobotConfig:
     return config
 
 
-def _array(root: _Table, key: str) -> list[Any]:
+def _array(root: Table, key: str) -> list[Any]:
     value = root.data.get(key, [])
     if not isinstance(value, list):
         raise ConfigError(f"{root.source}: {key}: expected an array of tables [[{key}]]")
     return value
 
 
-def _server(table: _Table) -> ServerConfig:
+def _named_tables(root: Table, key: str) -> Iterator[Table]:
+    """Each [[key]] table, then called by its name: names are unique within an array."""
+    names: set[str] = set()
+    for index, data in enumerate(_array(root, key)):
+        table = Table(root.source, f"[[{key}]] #{index + 1}", data)
+        name = table.get("name", str, required=True)
+        if name in names:
+            raise table.fail("name", f"a name no other [[{key}]] uses")
+        names.add(name)
+        table.where = f"[[{key}]] {name!r}"
+        yield table
+
+
+def _pin_factory(table: Table) -> str:
+    from tether.drivers.pins import DEFAULT_PIN_FACTORY, PIN_FACTORIES  # no gpiozero
+
+    table.only({"pin_factory"})
+    name: str = table.get("pin_factory", str, DEFAULT_PIN_FACTORY)
+    if name not in PIN_FACTORIES:
+        raise table.fail("pin_factory", f"one of {', '.join(PIN_FACTORIES)}")
+    return name
+
+
+def _server(table: Table) -> ServerConfig:
     table.only({"listen", "heartbeat_window", "stop_timeout", "max_sessions", "tls_cert",
                 "tls_key", "max_streams_per_connection"})
     streams = table.get("max_streams_per_connection", int, 64)
@@ -233,6 +193,8 @@ def _server(table: _Table) -> ServerConfig:
     if (cert is None) != (key is None):
         raise table.fail("tls_cert" if cert is None else "tls_key",
                          "both tls_cert and tls_key, or neither")
+    if cert is not None:
+        _tls_files(table, cert, key)
     window = table.number("heartbeat_window", MIN_WINDOW, MAX_WINDOW, 0.5)
     stop_timeout = table.number("stop_timeout", 0.01, 60, 1.0)
     sessions = table.get("max_sessions", int, 10_000)
@@ -245,7 +207,22 @@ def _server(table: _Table) -> ServerConfig:
     )
 
 
-def _web(table: _Table, has_keys: bool) -> WebConfig:
+def _tls_files(table: Table, cert: str, key: str) -> None:
+    """Load the certificate and key now, so `check` finds what would stop the daemon starting."""
+    import ssl
+
+    for name, path in (("tls_cert", cert), ("tls_key", key)):
+        try:
+            Path(path).read_bytes()
+        except OSError as exc:
+            raise table.fail(name, f"a readable PEM file ({exc.strerror})") from None
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise table.fail("tls_cert", f"a PEM certificate for the key in tls_key ({exc})") from None
+
+
+def _web(table: Table, has_keys: bool) -> WebConfig:
     from tether.web.origin import host_name, is_loopback_name, normalize_origin  # no aiohttp
 
     table.only({"enabled", "listen", "allow_shared_base", "allowed_origins"})
@@ -266,12 +243,12 @@ def _web(table: _Table, has_keys: bool) -> WebConfig:
     return WebConfig(enabled, listen, table.get("allow_shared_base", bool, False), checked)
 
 
-def _keys(table: _Table) -> tuple[ApiKey, ...]:
+def _keys(table: Table) -> tuple[ApiKey, ...]:
     table.only({"keys"})
     entries = table.get("keys", list, [])
     keys = []
     for index, data in enumerate(entries):
-        entry = _Table(table.source, f"[[auth.keys]] #{index + 1}", data)
+        entry = Table(table.source, f"[[auth.keys]] #{index + 1}", data)
         entry.only({"id", "secret_file", "secret_env"})
         key_id = entry.get("id", str, required=True)
         path, env = entry.get("secret_file", str), entry.get("secret_env", str)
@@ -284,7 +261,7 @@ def _keys(table: _Table) -> tuple[ApiKey, ...]:
     return tuple(keys)
 
 
-def _secret(entry: _Table, path: str | None, env: str | None) -> str:
+def _secret(entry: Table, path: str | None, env: str | None) -> str:
     import os
 
     if env is not None:
@@ -316,59 +293,44 @@ def parse_listen(listen: str, where: str) -> tuple[str, int] | str:
     return host.strip("[]"), int(port)
 
 
-def _chip(source: str, index: int, data: object) -> ChipConfig:
-    table = _Table(source, f"[[pca9685]] #{index + 1}", data)
-    table.only({"name", "bus", "address", "frequency"})
-    address = table.get("address", int, 0x40)
-    if not 0x03 <= address <= 0x77:
-        raise table.fail("address", "an I2C address 0x03-0x77")
-    frequency = table.number("frequency", 24, 1526, 1000.0)
-    return ChipConfig(
-        table.get("name", str, required=True), table.get("bus", PIN, 1), address,
-        float(frequency or 1000.0),
-    )
+def _chips(tables: Iterator[Table]) -> tuple[ChipConfig, ...]:
+    """Every [[pca9685]]; two tables on one bus and address would be one chip driven twice."""
+    chips: list[ChipConfig] = []
+    for table in tables:
+        table.only({"name", "bus", "address", "frequency"})
+        bus = table.get("bus", PIN, 1)
+        if bus == "" or (isinstance(bus, int) and bus < 0):
+            raise table.fail("bus", "an I2C bus number >= 0 or a path like '/dev/i2c-1'")
+        address = table.get("address", int, 0x40)
+        if not 0x03 <= address <= 0x77:
+            raise table.fail("address", "an I2C address 0x03-0x77")
+        same = next((c.name for c in chips if (c.bus, c.address) == (bus, address)), None)
+        if same is not None:
+            raise table.fail("address", f"an address no other [[pca9685]] on bus {bus!r} uses "
+                                        f"({same!r} has it)")
+        frequency = table.number("frequency", 24, 1526, 1000.0)
+        chips.append(ChipConfig(table.data["name"], bus, address, float(frequency or 1000.0)))
+    return tuple(chips)
 
 
-def _port(source: str, index: int, data: object) -> PortConfig:
-    table = _Table(source, f"[[serial]] #{index + 1}", data)
-    table.only({"name", "port", "baudrate"})
-    baud = table.get("baudrate", int, 9600)
-    if baud not in (2400, 9600, 19200, 38400, 57600, 115200, 230400, 460800):
-        raise table.fail("baudrate", "a standard baud rate (2400-460800)")
-    return PortConfig(table.get("name", str, required=True), table.get("port", str, required=True),
-                      baud)
+def _ports(tables: Iterator[Table]) -> tuple[PortConfig, ...]:
+    """Every [[serial]]; two tables on one device would be one port opened twice."""
+    ports: list[PortConfig] = []
+    for table in tables:
+        table.only({"name", "port", "baudrate"})
+        baud = table.get("baudrate", int, 9600)
+        if baud not in (2400, 9600, 19200, 38400, 57600, 115200, 230400, 460800):
+            raise table.fail("baudrate", "a standard baud rate (2400-460800)")
+        path = table.get("port", str, required=True)
+        same = next((p.name for p in ports if p.port == path), None)
+        if same is not None:
+            raise table.fail("port", f"a port no other [[serial]] uses ({same!r} has it): "
+                                     "controllers sharing a port list one [[serial]]")
+        ports.append(PortConfig(table.data["name"], path, baud))
+    return tuple(ports)
 
 
-def _motor(source: str, index: int, data: object, server: ServerConfig) -> MotorConfig:
-    table = _Table(source, f"[[motor]] #{index + 1}", data)
-    name = table.get("name", str, required=True)
-    table.where = f"[[motor]] {name!r}"
-    driver = table.get("driver", str, required=True)
-    if driver not in DRIVER_KEYS:
-        raise table.fail("driver", f"one of {', '.join(DRIVER_KEYS)}")
-    keys = {**_COMMON_MOTOR, **DRIVER_KEYS[driver]}
-    table.only(set(keys))
-    options = {k: table.get(k, kind) for k, kind in keys.items() if k in table.data}
-    options.pop("name"), options.pop("driver")
-    table.number("max_power", 0.0, 1.0)
-    table.number("min_power", 0.0, 1.0)
-    table.number("max_rpm", 1e-3, 1e6)
-    if driver in ("sabertooth", "roboclaw", "smc"):
-        table.get("port", str, required=True)
-        # a little above the session window, in the controllers' 100 ms steps
-        tenths = math.ceil(round((server.heartbeat_window + 0.1) * 10, 6))
-        options.setdefault("controller_timeout", tenths / 10)
-    if driver == "hat":
-        table.get("chip", str, required=True)
-        if "channels" in options:
-            options["channels"] = tuple(options["channels"])
-    return MotorConfig(name, driver, options)
-
-
-def _base(source: str, index: int, data: object) -> BaseConfig:
-    table = _Table(source, f"[[base]] #{index + 1}", data)
-    name = table.get("name", str, required=True)
-    table.where = f"[[base]] {name!r}"
+def _base(table: Table) -> BaseConfig:
     table.only({"name", "left", "right", "width_mm", "wheel_circumference_mm", "max_rpm",
                 "max_acceleration"})
     sides = []
@@ -378,7 +340,7 @@ def _base(source: str, index: int, data: object) -> BaseConfig:
             raise table.fail(key, "a non-empty list of motor names")
         sides.append(tuple(side))
     return BaseConfig(
-        name, sides[0], sides[1],
+        table.data["name"], sides[0], sides[1],
         float(table.number("width_mm", 1, 1e5, required=True) or 0),
         float(table.number("wheel_circumference_mm", 1, 1e5, required=True) or 0),
         table.number("max_rpm", 1e-3, 1e6), table.number("max_acceleration", 0.01, 1000),
@@ -386,24 +348,11 @@ def _base(source: str, index: int, data: object) -> BaseConfig:
 
 
 def _cross_check(config: RobotConfig) -> None:
-    names = config.resource_names
-    duplicate = next((n for n in names if names.count(n) > 1), None)
-    if duplicate is not None:
-        raise ConfigError(f"{config.source}: resource name {duplicate!r} is used twice")
     motors = {m.name: m for m in config.motors}
-    chips, ports = {c.name for c in config.chips}, {p.name for p in config.ports}
-    for motor in config.motors:
-        chip, port = motor.options.get("chip"), motor.options.get("port")
-        if motor.driver == "hat" and chip not in chips:
-            raise ConfigError(
-                f"{config.source}: [[motor]] {motor.name!r}.chip = {chip!r}: expected the name "
-                f"of a [[pca9685]] ({', '.join(sorted(chips)) or 'none declared'})"
-            )
-        if port is not None and port not in ports:
-            raise ConfigError(
-                f"{config.source}: [[motor]] {motor.name!r}.port = {port!r}: expected the name "
-                f"of a [[serial]] ({', '.join(sorted(ports)) or 'none declared'})"
-            )
+    same = next((b.name for b in config.bases if b.name in motors), None)
+    if same is not None:
+        raise ConfigError(f"{config.source}: [[base]] {same!r}.name = {same!r}: expected a "
+                          "name no [[motor]] uses (clients address both by name)")
     used: set[str] = set()
     for base in config.bases:
         for name in (*base.left, *base.right):

@@ -13,7 +13,7 @@ from tether.config import BaseConfig, MotorConfig, RobotConfig
 from tether.drivers.base import Base, DifferentialBase
 from tether.drivers.motor import Motor
 from tether.drivers.resource import Resource
-from tether.errors import ConfigError, TetherError
+from tether.errors import ConfigError, HardwareError, TetherError
 from tether.fakes.channel import DutyChannel, MirroredOutput
 from tether.fakes.rover import FakeRover
 
@@ -83,7 +83,7 @@ def build_robot(
     try:
         parts = _SimParts(robot, clock) if simulated else _RealParts(robot, config)
         for motor in config.motors:
-            robot.motors[motor.name] = parts.motor(motor)
+            robot.motors[motor.name] = _start(parts, motor, config.source)
         for base in config.bases:
             robot.bases[base.name] = _base(robot, base)
             if simulated:
@@ -92,6 +92,22 @@ def build_robot(
         robot.close()
         raise
     return robot
+
+
+def _start(parts: _RealParts | _SimParts, motor: MotorConfig, source: str) -> Motor:
+    """Build one motor; a failure becomes one error naming the file and the motor."""
+    where = f"{source}: [[motor]] {motor.name!r}"
+    try:
+        return parts.motor(motor)
+    except HardwareError as exc:
+        raise HardwareError(f"{where}: {exc}") from exc
+    except TetherError as exc:
+        if str(exc).startswith(f"{source}: "):
+            raise
+        raise ConfigError(f"{where}: {exc}") from exc
+    except Exception as exc:  # gpiozero's and lgpio's own errors: the hardware said no
+        log.info("building motor %r failed", motor.name, exc_info=True)
+        raise HardwareError(f"{where} ({motor.driver}): {type(exc).__name__}: {exc}") from exc
 
 
 def _base(robot: Robot, base: BaseConfig) -> DifferentialBase:

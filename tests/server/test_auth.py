@@ -485,9 +485,28 @@ def test_secrets_load_from_file_and_env_and_never_show_in_the_config_repr(
     assert from_file.secret not in repr(config) and from_env.secret not in repr(config)
 
 
-def test_unreadable_tls_files_are_a_config_error_before_anything_starts(tmp_path: Path) -> None:
-    config = parse_config(rover_data(tls_cert=str(tmp_path / "cert.pem"),
-                                     tls_key=str(tmp_path / "key.pem")), "rover.toml")
+def test_unreadable_tls_files_are_a_config_error_when_the_config_is_read(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[server\]\.tls_cert = '.*cert\.pem': expected a "
+                                          r"readable PEM file \(No such file"):
+        parse_config(rover_data(tls_cert=str(tmp_path / "cert.pem"),
+                                tls_key=str(tmp_path / "key.pem")), "rover.toml")
+
+
+def test_tls_files_that_are_not_pem_are_a_config_error_when_the_config_is_read(
+    tmp_path: Path
+) -> None:
+    cert, key = _write(tmp_path / "cert.pem", "not a certificate"), _write(tmp_path / "key.pem", "")
+    with pytest.raises(ConfigError, match=r"\[server\]\.tls_cert = '.*cert\.pem': expected a "
+                                          "PEM certificate for the key in tls_key"):
+        parse_config(rover_data(tls_cert=cert, tls_key=key), "rover.toml")
+
+
+def test_tls_files_gone_after_the_check_are_a_config_error_before_anything_starts(
+    tmp_path: Path
+) -> None:
+    cert, key = make_certificate(tmp_path)
+    config = parse_config(rover_data(tls_cert=str(cert), tls_key=str(key)), "rover.toml")
+    cert.unlink()
     daemon = Daemon(config, sim=True)
     with pytest.raises(ConfigError, match=r"\[server\]\.tls_cert/tls_key = .*cert\.pem"):
         asyncio.run(daemon.start())

@@ -23,7 +23,8 @@ LAYOUTS = {
 
 
 def _layout(name: str, in1: Pin | None, in2: Pin | None, pwm: Pin | None, dr: Pin | None) -> str:
-    given = {k: v for k, v in {"in1": in1, "in2": in2, "pwm": pwm, "direction": dr}.items() if v}
+    pins = {"in1": in1, "in2": in2, "pwm": pwm, "direction": dr}
+    given = {k: v for k, v in pins.items() if v is not None}  # BCM 0 is a pin
     if set(given) == {"in1", "in2"}:
         return "in1_in2"
     if set(given) == {"in1", "in2", "pwm"}:

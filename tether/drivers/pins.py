@@ -26,8 +26,8 @@ def make_pin_factory(name: str = DEFAULT_PIN_FACTORY, **options: Any) -> Any:
     module_name, class_name = _FACTORIES[name]
     try:
         factory_class = getattr(importlib.import_module(module_name), class_name)
-    except ImportError as exc:
-        raise ConfigError(
+    except ImportError as exc:  # the name is right; this machine lacks its library
+        raise HardwareError(
             f"pin_factory={name!r} is not installed ({exc}); install it with "
             "pip install 'tether[pi]'"
         ) from exc

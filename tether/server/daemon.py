@@ -119,8 +119,16 @@ class Daemon:
                 self.bound = f"{host}:{sockets[0].getsockname()[1] if sockets else port}"
             if self.config.web.enabled:
                 self.web = await self._start_web()
-        except BaseException:
+        except BaseException as exc:
+            listening = self._server._server is not None
+            if not listening:
+                self._server = None  # never listened: nothing to close
             await self.stop()
+            if isinstance(exc, OSError) and not listening:
+                where = "--listen" if self.listen != self.config.server.listen else (
+                    f"{self.config.source}: [server].listen")
+                raise ConfigError(f"{where} = {self.listen!r}: expected an address this "
+                                  f"machine can listen on ({exc.strerror or exc})") from exc
             raise
         return self.bound
 
