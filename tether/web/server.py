@@ -2,7 +2,8 @@
 
 ``/`` serves the page (one HTML file shipped in the package); ``/ws`` is the drive socket, one
 session per socket (see tether.web.protocol for the frames). Off loopback, API keys are required
-and checked before any command, exactly as for the gRPC API.
+and checked before any command, exactly as for the gRPC API. Connections pass a Doorway (caps
+shared with the gRPC port, TLS and header deadlines).
 """
 
 from __future__ import annotations
@@ -14,12 +15,20 @@ import hashlib
 import logging
 import re
 import ssl
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
 from tether.errors import ConfigError
+from tether.server.admission import (
+    LISTEN_BACKLOG,
+    WEB_HEADER_TIMEOUT,
+    ConnectionBudget,
+    ConnectionLimits,
+    Doorway,
+)
 from tether.server.api import Api
 from tether.server.auth import Authenticator, is_local
 from tether.web.drive_socket import CLOSE_SHUTDOWN, DriveSocket, WebSettings
@@ -36,6 +45,8 @@ CLOSE_TIMEOUT = 1.0
 _SETTINGS: web.AppKey[WebSettings] = web.AppKey("settings", WebSettings)
 _API: web.AppKey[Api] = web.AppKey("api", Api)
 _STATE: web.AppKey[_State] = web.AppKey("state")
+_DOORWAY: web.AppKey[Doorway] = web.AppKey("doorway", Doorway)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class _State:
@@ -52,8 +63,9 @@ class _State:
 class WebServer:
     """A running drive page: its URL, and close() (every socket closed, its rover stopped)."""
 
-    def __init__(self, runner: web.AppRunner, state: _State, url: str) -> None:
+    def __init__(self, runner: web.AppRunner, state: _State, url: str, doorway: Doorway) -> None:
         self.url = url
+        self.doorway = doorway
         self._runner = runner
         self._state = state
 
@@ -71,6 +83,7 @@ class WebServer:
         )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._runner.cleanup(), 5.0)
+        self.doorway.close_all()  # handshakes and idle connections aiohttp does not know of
 
 
 async def start_web(
@@ -82,8 +95,11 @@ async def start_web(
     allow_shared_base: bool = False,
     allowed_origins: list[str] | tuple[str, ...] | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    budget: ConnectionBudget | None = None,
 ) -> WebServer:
-    """Serve the drive page on the daemon's loop; off loopback only with API keys."""
+    """Serve the drive page on the daemon's loop; off loopback only with API keys.
+
+    `budget` is the daemon's (shared with its gRPC port); alone, the page sizes its own."""
     local = is_local((host, port))
     if not local and (authenticator is None or not authenticator.enabled):
         raise ConfigError(
@@ -98,15 +114,20 @@ async def start_web(
     settings = WebSettings(authenticator, allow_shared_base)
     no_keys = authenticator is None or not authenticator.enabled
     state = _State(allowed, no_keys, page, _content_security_policy(page.decode()))
-    app = web.Application(client_max_size=MAX_MESSAGE_BYTES)
+    doorway = Doorway(
+        budget or ConnectionBudget(ConnectionLimits.for_fd_limit()), "drive page",
+        idle_timeout=WEB_HEADER_TIMEOUT, tls=ssl_context,
+    )
+    app = web.Application(client_max_size=MAX_MESSAGE_BYTES, middlewares=[_busy_while_serving])
     app[_SETTINGS] = settings
     app[_API] = api
     app[_STATE] = state
+    app[_DOORWAY] = doorway
     app.router.add_get("/", _page)
     app.router.add_get("/ws", _socket)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
+    site = _GatedSite(runner, host, port, doorway)
     try:
         await site.start()
     except OSError as exc:
@@ -123,7 +144,36 @@ async def start_web(
     shown = f"[{shown}]" if ":" in shown else shown
     url = f"{'https' if ssl_context else 'http'}://{shown}:{bound}/"
     log.info("drive page at %s", url)
-    return WebServer(runner, state, url)
+    return WebServer(runner, state, url, doorway)
+
+
+class _GatedSite(web.TCPSite):
+    """aiohttp's TCP site with every connection behind a Doorway (which also runs TLS)."""
+
+    def __init__(self, runner: web.AppRunner, host: str, port: int, doorway: Doorway) -> None:
+        super().__init__(runner, host, port, backlog=LISTEN_BACKLOG)
+        self.doorway = doorway
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        server = self._runner.server
+        assert server is not None
+        self._server = await asyncio.get_running_loop().create_server(
+            self.doorway.wrap(server), self._host, self._port, backlog=self._backlog,
+        )
+
+
+@web.middleware
+async def _busy_while_serving(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Headers arrived: no header deadline until the response (or the drive socket) ends."""
+    connection = request.app[_DOORWAY].connection(request.transport)
+    if connection is None:
+        return await handler(request)
+    connection.busy()
+    try:
+        return await handler(request)
+    finally:
+        connection.done()
 
 
 def web_tls_context(cert: str, key: str) -> ssl.SSLContext:
