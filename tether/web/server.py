@@ -3,7 +3,8 @@
 ``/`` serves the page (one HTML file shipped in the package); ``/ws`` is the drive socket, one
 session per socket (see tether.web.protocol for the frames). Off loopback, API keys are required
 and checked before any command, exactly as for the gRPC API. Connections pass a Doorway (caps
-shared with the gRPC port, TLS and header deadlines).
+shared with the gRPC port, TLS and header deadlines); only sockets with a session take one of
+the MAX_SOCKETS seats, so tabs without a key cannot lock the owner out.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from tether.server.admission import (
     ConnectionBudget,
     ConnectionLimits,
     Doorway,
+    ThrottledWarning,
+    peer_key,
 )
 from tether.server.api import Api
 from tether.server.auth import Authenticator, is_local
@@ -37,7 +40,10 @@ from tether.web.protocol import MAX_MESSAGE_BYTES
 
 log = logging.getLogger("tether.web")
 
+#: Drive sockets with a session (a key checked, or no keys configured): the seats.
 MAX_SOCKETS = 16
+#: Sockets from one address still waiting for their auth frame (each closed after AUTH_TIMEOUT).
+MAX_WAITING_PER_PEER = 4
 #: Frames between this and MAX_MESSAGE_BYTES get an error frame; beyond it aiohttp closes (1009).
 MAX_WIRE_MESSAGE = 64 * 1024
 CLOSE_TIMEOUT = 1.0
@@ -50,14 +56,30 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class _State:
-    """Live sockets and the origins this server accepts."""
+    """Live sockets (and the address each came from) and the origins this server accepts."""
 
     def __init__(self, allowed: frozenset[str], loopback_only: bool, page: bytes, csp: str):
         self.allowed = allowed
         self.loopback_only = loopback_only
         self.page = page
         self.csp = csp
-        self.sockets: set[DriveSocket] = set()
+        self.sockets: dict[DriveSocket, str] = {}
+        self.refusals = ThrottledWarning(log)
+
+    def seated(self) -> int:
+        """Sockets with a session: those the MAX_SOCKETS limit counts."""
+        return sum(1 for socket in self.sockets if socket.session_id is not None)
+
+    def waiting_from(self, peer: str) -> int:
+        """Sockets from this address that have no session yet (waiting for a key)."""
+        return sum(1 for s, p in self.sockets.items() if p == peer and s.session_id is None)
+
+    def no_seat(self) -> str | None:
+        """Why a socket may not start a session now (every seat taken), or None."""
+        seated = self.seated()
+        if seated < MAX_SOCKETS:
+            return None
+        return f"{seated} drive sockets driving: expected at most {MAX_SOCKETS}"
 
 
 class WebServer:
@@ -240,10 +262,11 @@ async def _socket(request: web.Request) -> web.StreamResponse:
     if refused is not None:
         log.warning("drive socket refused from %s: %s", request.remote, refused)
         raise web.HTTPForbidden(text=refused)
-    if len(state.sockets) >= MAX_SOCKETS:
-        raise web.HTTPServiceUnavailable(
-            text=f"{len(state.sockets)} drive sockets open: expected at most {MAX_SOCKETS}"
-        )
+    peer = peer_key(request.remote or "")
+    refused = _no_room(state, peer, auth_required=request.app[_SETTINGS].auth_required)
+    if refused is not None:
+        state.refusals.note(f"drive socket refused from {request.remote}: {refused}")
+        raise web.HTTPServiceUnavailable(text=refused)
     if api.shutting_down:
         raise web.HTTPServiceUnavailable(text="tether is shutting down")
     ws = web.WebSocketResponse(
@@ -253,12 +276,20 @@ async def _socket(request: web.Request) -> web.StreamResponse:
         timeout=CLOSE_TIMEOUT,
     )
     await ws.prepare(request)
-    socket = DriveSocket(ws, api, request.app[_SETTINGS])
-    state.sockets.add(socket)
+    socket = DriveSocket(ws, api, request.app[_SETTINGS], no_seat=state.no_seat)
+    state.sockets[socket] = peer
     log.info("drive socket opened from %s", request.remote)
     try:
         await socket.run()
     finally:
-        state.sockets.discard(socket)
+        state.sockets.pop(socket, None)
         log.info("drive socket from %s closed", request.remote)
     return ws
+
+
+def _no_room(state: _State, peer: str, *, auth_required: bool) -> str | None:
+    """Why a new socket from `peer` is refused now: every seat taken, or too many waiting."""
+    if auth_required and state.waiting_from(peer) >= MAX_WAITING_PER_PEER:
+        return (f"{state.waiting_from(peer)} drive sockets from {peer} waiting for an API key: "
+                f"expected at most {MAX_WAITING_PER_PEER} per address")
+    return state.no_seat()
