@@ -5,7 +5,8 @@ every connection that carried an id is recorded, and the session ends (its motor
 the last of them closes - a killed client stops the rover in milliseconds, not a window.
 
 grpclib makes one H2Protocol per connection in the private Server._protocol_factory; pinned
-grpclib (<0.5) and tests/server cover this hook.
+grpclib (<0.5) and tests/server cover this hook. The same hook puts every connection behind a
+Doorway (tether.server.admission): caps, the TLS handshake's deadline, the idle deadline.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ import threading
 from collections.abc import Callable, Collection
 from typing import Any
 
+from grpclib.events import RecvRequest, listen
+from grpclib.exceptions import GRPCError
 from grpclib.server import Server
+
+from tether.server.admission import LISTEN_BACKLOG, Doorway
+from tether.server.auth import Authenticator
 
 log = logging.getLogger("tether.server")
 
@@ -43,6 +49,11 @@ class ConnectionTracker:
     def open_connections(self) -> int:
         """Connections open now."""
         return len(self._open)
+
+    def carries_sessions(self, key: ConnectionKey) -> bool:
+        """True once a request on this connection used a live session id."""
+        with self._lock:
+            return bool(self._sessions_of.get(key))
 
     def connections_of(self, session_id: str) -> int:
         """How many open connections have carried this session id."""
@@ -126,18 +137,66 @@ class _TrackedProtocol(asyncio.Protocol):
 
 
 class TrackingServer(Server):
-    """grpclib's Server whose connections report to a ConnectionTracker."""
+    """grpclib's Server whose connections report to a ConnectionTracker (and pass a Doorway)."""
 
     def __init__(self, handlers: Collection[Any], *, tracker: ConnectionTracker, **kw: Any) -> None:
         super().__init__(handlers, **kw)
         self._tracker = tracker
         self._live: set[_TrackedProtocol] = set()
+        self._doorway: Doorway | None = None
+        self._authenticator: Authenticator | None = None
+
+    def admit_through(self, doorway: Doorway, authenticator: Authenticator) -> None:
+        """Put every connection behind `doorway`; requests tell it when it is busy or keyed."""
+        self._doorway, self._authenticator = doorway, authenticator
+        listen(self, RecvRequest, self._on_request)
 
     def _protocol_factory(self) -> Any:
-        return _TrackedProtocol(super()._protocol_factory(), self._tracker, self._live)
+        tracked = _TrackedProtocol(super()._protocol_factory(), self._tracker, self._live)
+        return tracked if self._doorway is None else self._doorway.gate(tracked)
+
+    async def start(self, *args: Any, ssl: Any = None, **kw: Any) -> None:
+        """As grpclib's, but the doorway runs TLS itself (so handshakes count and time out)."""
+        if self._doorway is not None:
+            self._doorway.tls, ssl = ssl, None
+            kw.setdefault("backlog", LISTEN_BACKLOG)
+        await super().start(*args, ssl=ssl, **kw)
+
+    async def _on_request(self, event: RecvRequest) -> None:
+        assert self._doorway is not None
+        connection = self._doorway.connection(event.peer._transport)
+        if connection is None:
+            return
+        handler, key = event.method_func, connection_key(event)
+        keyed = self._keyed(event.metadata)
+
+        async def watched(stream: Any) -> None:
+            connection.busy()
+            try:
+                await handler(stream)
+            finally:
+                if keyed or self._tracker.carries_sessions(key):
+                    connection.trust()
+                connection.done()
+
+        event.method_func = watched
+
+    def _keyed(self, metadata: Any) -> bool:
+        """The request carries a valid bearer token (exempt methods too: viam-sdk polls
+        ResourceNames with its token between calls)."""
+        authenticator = self._authenticator
+        if authenticator is None or not authenticator.enabled:
+            return False
+        try:
+            authenticator.owner(metadata)
+        except GRPCError:
+            return False
+        return True
 
     def close_connections(self) -> None:
         """Close every client connection (grpclib's close() only stops accepting new ones)."""
         for protocol in list(self._live):
             if protocol.transport is not None:
                 protocol.transport.close()
+        if self._doorway is not None:
+            self._doorway.close_all()

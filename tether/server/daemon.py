@@ -19,6 +19,7 @@ from grpclib.exceptions import GRPCError
 from tether.config import RobotConfig, parse_listen
 from tether.errors import ConfigError
 from tether.robot import Robot, build_robot
+from tether.server.admission import GRPC_IDLE_TIMEOUT, ConnectionBudget, ConnectionLimits, Doorway
 from tether.server.api import Api
 from tether.server.auth import Authenticator, is_local
 from tether.server.connections import TrackingServer
@@ -83,6 +84,7 @@ class Daemon:
                 "API keys: add [[auth.keys]] entries (id, secret_file or secret_env)"
             )
         tls = _tls_context(self.config)
+        self.budget = ConnectionBudget(ConnectionLimits.for_fd_limit())  # both ports: one fd table
         self.robot = build_robot(self.config, sim=self.sim)
         window = self.config.server
         sessions = SessionManager(
@@ -106,6 +108,9 @@ class Daemon:
         self.authenticator.install(self._server)
         self.limiter = StreamLimiter(window.max_streams_per_connection)
         self.limiter.install(self._server)
+        self._server.admit_through(
+            Doorway(self.budget, "gRPC", idle_timeout=GRPC_IDLE_TIMEOUT), self.authenticator
+        )
         try:
             if isinstance(self.address, str):
                 _remove_stale_socket(self.address)
@@ -150,7 +155,7 @@ class Daemon:
         return await start_web(
             self.api, host=address[0], port=address[1], authenticator=self.authenticator,
             allow_shared_base=web.allow_shared_base, allowed_origins=web.allowed_origins,
-            ssl_context=tls,
+            ssl_context=tls, budget=self.budget,
         )
 
     def install_signal_handlers(self) -> None:

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import WSMsgType, web
@@ -35,7 +36,8 @@ log = logging.getLogger("tether.web")
 
 COMMAND_HZ = 20
 STATUS_HZ = 5
-AUTH_TIMEOUT = 60.0
+#: A socket without a key holds a connection and a slot of its address: not for long.
+AUTH_TIMEOUT = 10.0
 AUTH_ATTEMPTS = 3
 AUTH_FAILURE_DELAY = 0.25
 MAX_REFUSED = 200
@@ -66,10 +68,14 @@ class WebSettings:
 class DriveSocket:
     """A page's session: commands are safety-monitored; the socket's end stops what it drove."""
 
-    def __init__(self, ws: web.WebSocketResponse, api: Api, settings: WebSettings) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, api: Api, settings: WebSettings,
+        *, no_seat: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self.ws = ws
         self.api = api
         self.settings = settings
+        self.no_seat = no_seat
         self.session_id: str | None = None
         self.owner = ""
         self.rate = RateLimit()
@@ -77,6 +83,7 @@ class DriveSocket:
         self._rate_reported = -RATE_ERROR_EVERY
         self._driven: set[str] = set()
         self._window = api.sessions.heartbeat_window
+        self._auth_deadline = time.monotonic() + AUTH_TIMEOUT
 
     async def run(self) -> None:
         """Serve the socket until it closes; the session always ends (and stops) on the way out."""
@@ -242,6 +249,10 @@ class DriveSocket:
         await self._start_session(owner)
 
     async def _start_session(self, owner: str) -> None:
+        full = self.no_seat()
+        if full is not None:
+            await self.close(CLOSE_TRY_LATER, f"no session: {full}")
+            return
         try:
             self.api.refuse_if_stopping()
             session = self.api.sessions.start(owner=owner)
@@ -274,10 +285,15 @@ class DriveSocket:
         )
 
     async def _status_loop(self) -> None:
-        """A few status frames a second; notices an expired session or a daemon shutting down."""
+        """A few status frames a second; notices an expired session, a key that never came (the
+        receive timeout alone restarts at every pong), or a daemon shutting down."""
         while not self.ws.closed:
             if self.api.shutting_down:
                 await self.close(CLOSE_SHUTDOWN, "tether is shutting down: rover stopped")
+                return
+            if self.session_id is None and time.monotonic() >= self._auth_deadline:
+                await self.close(CLOSE_AUTH, f"no API key within {AUTH_TIMEOUT:g} s: expected "
+                                 "an auth frame")
                 return
             if self.session_id is not None:
                 if not self._alive():

@@ -1,0 +1,73 @@
+"""Connection caps sized from the fd limit, peers counted by address, refusals logged sparingly."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from tether.errors import ConfigError
+from tether.server.admission import (
+    FD_SPARE,
+    LISTEN_BACKLOG,
+    MAX_CONNECTIONS,
+    MAX_CONNECTIONS_PER_PEER,
+    ConnectionLimits,
+    ThrottledWarning,
+    peer_key,
+)
+
+UNIT = Path(__file__).resolve().parent.parent.parent / "examples" / "tether.service"
+
+
+def test_caps_keep_room_below_systemds_default_fd_limit() -> None:
+    limits = ConnectionLimits.for_fd_limit(1024, in_use=30)
+    kept = 30 + 2 * (LISTEN_BACKLOG + 1) + FD_SPARE
+    assert limits.max_connections == 1024 - kept
+    assert limits.max_per_peer == MAX_CONNECTIONS_PER_PEER
+
+
+def test_a_high_fd_limit_still_caps_connections() -> None:
+    limits = ConnectionLimits.for_fd_limit(1 << 20, in_use=30)
+    assert limits.max_connections == MAX_CONNECTIONS
+
+
+def test_an_fd_limit_that_leaves_no_room_is_an_error_naming_it() -> None:
+    with pytest.raises(ConfigError, match=r"RLIMIT_NOFILE = 100: expected at least \d+ file"):
+        ConnectionLimits.for_fd_limit(100, in_use=30)
+
+
+def test_the_systemd_unit_raises_the_fd_limit_enough_for_the_full_caps() -> None:
+    found = re.search(r"^LimitNOFILE=(\d+)$", UNIT.read_text(), re.M)
+    assert found is not None, "examples/tether.service leaves systemd's 1024 fds"
+    assert ConnectionLimits.for_fd_limit(int(found.group(1)), in_use=64).max_connections == (
+        MAX_CONNECTIONS
+    )
+
+
+@pytest.mark.parametrize(("host", "key"), [
+    ("192.0.2.7", "192.0.2.7"),
+    ("::ffff:192.0.2.7", "192.0.2.7"),
+    ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+    ("fe80::1%eth0", "fe80::/64"),
+])
+def test_peers_are_counted_by_address_and_ipv6_by_its_64(host: str, key: str) -> None:
+    assert peer_key(host) == key
+
+
+def test_a_thousand_refusals_write_one_line_that_counts_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log = logging.getLogger("tether.test_admission")
+    warning = ThrottledWarning(log, interval=3600)
+    with caplog.at_level(logging.WARNING, logger=log.name):
+        for n in range(1000):
+            warning.note(f"refused {n}")
+    assert [r.getMessage() for r in caplog.records] == ["refused 0"]
+    warning._last -= 3600  # an interval later
+    with caplog.at_level(logging.WARNING, logger=log.name):
+        warning.note("refused again")
+    assert caplog.records[-1].getMessage() == "refused again (999 more since the last such line)"
