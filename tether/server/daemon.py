@@ -22,6 +22,7 @@ from tether.robot import Robot, build_robot
 from tether.server.api import Api
 from tether.server.auth import Authenticator, is_local
 from tether.server.connections import TrackingServer
+from tether.server.guard import GuardedServer
 from tether.server.limits import StreamLimiter
 from tether.server.services import (
     AuthService,
@@ -90,8 +91,9 @@ class Daemon:
         handlers = [RobotService(self.api), BaseService(self.api), MotorService(self.api),
                     ControlService(self.api), AuthService(self.authenticator), UnservedMethods()]
         ping = max(window.heartbeat_window, 0.5)
-        self._server = TrackingServer(
-            handlers, tracker=self.api.tracker, codec=LimitedProtoCodec(),
+        self._server = GuardedServer(
+            handlers, tracker=self.api.tracker, authenticator=self.authenticator,
+            codec=LimitedProtoCodec(),
             config=Configuration(
                 _keepalive_time=ping, _keepalive_timeout=ping,
                 _keepalive_permit_without_calls=True,
