@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -18,14 +19,19 @@ from pathlib import Path
 import pytest
 from grpclib.client import Channel
 from h2.errors import ErrorCodes
+from h2.events import RemoteSettingsChanged
 
 from tests.security.attacks import (
+    AUTHENTICATE,
     AttackReport,
     DriveReport,
+    RawConnection,
     bearer,
     idle_connection,
     keyed_driver,
+    oversized_request,
     split_address,
+    unary_call,
     wrong_key_calls,
 )
 from tests.security.rig import KeyedDaemon, attack_process, settle, start_keyed_daemon
@@ -117,6 +123,44 @@ def test_frame_floods_are_cut_off_and_a_keyed_driver_keeps_its_session(
     assert len(lines) == 1, lines
 
 
+@pytest.mark.parametrize("keyed", [False, True], ids=["without a key", "with a key"])
+def test_a_request_declaring_4_gib_is_refused_from_its_prefix_and_memory_stays(
+    keyed_daemon: KeyedDaemon, keyed: bool
+) -> None:
+    metadata = asyncio.run(_token(keyed_daemon)) if keyed else None
+    before = warmed_rss(keyed_daemon)
+    report = oversized_request(keyed_daemon.address, metadata=metadata, seconds=30)
+    settle()
+    growth = keyed_daemon.rss_mib() - before
+    print(f"\n4 GiB prefix ({'with' if keyed else 'without'} a key): {report.bytes_sent} body "
+          f"bytes sent, outcome {report.statuses}; RSS +{growth:.1f} MiB")
+    assert report.statuses == {"8": 1}, "RESOURCE_EXHAUSTED before the body was read"
+    assert report.bytes_sent <= MAX_STREAM_WINDOW, "no more than a window was taken in"
+    assert growth < RSS_GROWTH_MIB
+
+
+def test_a_compressed_request_is_unimplemented_with_no_traceback(
+    keyed_daemon: KeyedDaemon,
+) -> None:
+    conn = RawConnection(keyed_daemon.address)
+    try:
+        status = unary_call(conn, AUTHENTICATE, struct.pack(">?I", True, 3) + b"abc", timeout=3)
+    finally:
+        conn.close()
+    settle()
+    print(f"\ncompressed request: grpc-status {status}")
+    assert status == "12", "UNIMPLEMENTED: tether takes grpc-encoding identity only"
+    assert "Traceback" not in keyed_daemon.log_text()
+
+
+async def _token(daemon: KeyedDaemon) -> dict[str, str]:
+    channel = Channel(*split_address(daemon.address))
+    try:
+        return await bearer(channel, daemon.key_id, daemon.secret)
+    finally:
+        channel.close()
+
+
 def test_a_connection_without_a_key_is_closed_after_a_few_calls(
     keyed_daemon: KeyedDaemon,
 ) -> None:
@@ -176,3 +220,21 @@ def test_a_connection_without_a_key_is_closed_when_idle_and_keyed_ones_may_idle_
     assert closed_after is not None, "the silent connection was never closed"
     assert IDLE_WITHOUT_A_KEY[0] < closed_after < IDLE_WITHOUT_A_KEY[1]
     assert [s.connections for s in status.sessions] == [2], "both keyed connections stayed open"
+
+
+def test_the_daemon_grants_small_flow_control_windows(keyed_daemon: KeyedDaemon) -> None:
+    conn = RawConnection(keyed_daemon.address)
+    try:
+        events: list[object] = []
+        until = time.monotonic() + 5
+        while time.monotonic() < until and not any(
+                isinstance(e, RemoteSettingsChanged) for e in events):
+            events += conn.pump(0.1)
+        conn.pump(0.2)  # and the connection's WINDOW_UPDATE, if any
+        stream_window = conn.h2.remote_settings.initial_window_size
+        connection_window = conn.h2.outbound_flow_control_window
+    finally:
+        conn.close()
+    print(f"\nwindows granted: stream {stream_window}, connection {connection_window}")
+    assert stream_window <= MAX_STREAM_WINDOW
+    assert connection_window <= MAX_CONNECTION_WINDOW

@@ -10,10 +10,21 @@ them per connection.
 from __future__ import annotations
 
 import logging
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from grpclib.const import Status
+from grpclib.encoding.proto import ProtoCodec
+from grpclib.exceptions import GRPCError
+from grpclib.protocol import Buffer
+
+log = logging.getLogger(__name__)
+
+#: No tether request needs more (the largest, SetPower with an `extra` Struct, is < 1 KiB).
+MAX_MESSAGE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,11 @@ UNAUTHENTICATED_BYTES = 256 * 1024
 #: Seconds a connection may stay open without an authenticated call (keys configured): a
 #: client authenticates right after connecting; authenticated connections may idle forever.
 UNAUTHENTICATED_IDLE = 10.0
+#: HTTP/2 flow-control windows the daemon grants (grpclib's default is 4 MiB each): what a peer
+#: can make it hold unread per stream and per connection. The smallest window HTTP/2 allows
+#: already fits any tether request; one of MAX_MESSAGE_BYTES arrives a window at a time.
+STREAM_WINDOW = 65_535
+CONNECTION_WINDOW = 2 * 65_535
 #: Bytes handed to h2 at once: the budgets are checked between pieces, so an offender is cut
 #: off after parsing at most this much beyond its budget (~30 HEADERS frames), not a whole
 #: 256 KiB read (~8,000 frames; with 16 KiB pieces the loop still lagged 0.26 s).
@@ -109,3 +125,46 @@ class ThrottledLog:
         suffix = f" ({held} more like it held back)" if held else ""
         self._log.warning(message + suffix, *args)
         return True
+
+
+class LimitedProtoCodec(ProtoCodec):
+    """Refuses oversized requests before decoding them (no tether message needs 64 KiB)."""
+
+    def decode(self, data: bytes, message_type: Any) -> Any:
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise GRPCError(
+                Status.RESOURCE_EXHAUSTED,
+                f"request of {len(data)} bytes: expected at most {MAX_MESSAGE_BYTES}",
+            )
+        return super().decode(data, message_type)
+
+
+class RequestBuffer(Buffer):
+    """A stream's incoming bytes, read by grpclib as a 5-byte prefix then its body: the prefix
+    is checked before a byte of the body is read (and so acknowledged, and so buffered)."""
+
+    def __init__(self, ack_callback: Callable[[int], None]) -> None:
+        super().__init__(ack_callback)
+        self._body_next = False
+
+    async def read(self, size: int) -> bytes:
+        body, self._body_next = self._body_next, False
+        data = await super().read(size)
+        if not body and size == 5 and data:
+            check_prefix(data)
+            self._body_next = True
+        return data
+
+
+def check_prefix(prefix: bytes) -> None:
+    """A gRPC message prefix (compressed flag, big-endian length) tether accepts, or an error."""
+    compressed, length = struct.unpack(">?I", prefix)
+    if compressed:
+        raise GRPCError(
+            Status.UNIMPLEMENTED, "compressed request: tether accepts only grpc-encoding identity"
+        )
+    if length > MAX_MESSAGE_BYTES:
+        raise GRPCError(
+            Status.RESOURCE_EXHAUSTED,
+            f"request declaring {length} bytes: expected at most {MAX_MESSAGE_BYTES}",
+        )

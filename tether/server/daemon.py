@@ -12,15 +12,13 @@ import stat
 from typing import TYPE_CHECKING, Any
 
 from grpclib.config import Configuration
-from grpclib.const import Status
-from grpclib.encoding.proto import ProtoCodec
-from grpclib.exceptions import GRPCError
 
 from tether.config import RobotConfig, parse_listen
 from tether.errors import ConfigError
 from tether.robot import Robot, build_robot
 from tether.server.api import Api
 from tether.server.auth import Authenticator, is_local
+from tether.server.budgets import LimitedProtoCodec
 from tether.server.connections import TrackingServer
 from tether.server.guard import GuardedServer
 from tether.server.limits import StreamLimiter
@@ -39,20 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tether.server")
 
-MAX_MESSAGE_BYTES = 64 * 1024
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-
-
-class LimitedProtoCodec(ProtoCodec):
-    """Refuses oversized requests before decoding them (no tether message needs 64 KiB)."""
-
-    def decode(self, data: bytes, message_type: Any) -> Any:
-        if len(data) > MAX_MESSAGE_BYTES:
-            raise GRPCError(
-                Status.RESOURCE_EXHAUSTED,
-                f"request of {len(data)} bytes: expected at most {MAX_MESSAGE_BYTES}",
-            )
-        return super().decode(data, message_type)
 
 
 class Daemon:

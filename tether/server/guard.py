@@ -8,9 +8,13 @@ it hands h2 the bytes a piece at a time, counts each event against its budget, c
 offender (GOAWAY ENHANCE_YOUR_CALM, one log line per peer every LOG_INTERVAL s) and, with keys
 configured, keeps a connection that has not authenticated short and slow.
 
+grpclib also grants 4 MiB windows and reads a request body of whatever size its prefix
+declares (one keyless request buffered 256 MiB): the guard grants small windows and has each
+request's prefix checked before its body is read (budgets.RequestBuffer).
+
 grpclib internals used (pinned grpclib <0.5; tests/security cover every one): Server.
-_protocol_factory, H2Protocol.connection/.processor and Connection._connection (its
-H2Connection, for GOAWAY).
+_protocol_factory, H2Protocol.connection/.processor/.config, Connection._connection (its
+H2Connection, for GOAWAY) and protocol.Stream.buffer.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import contextlib
 import logging
 import time
 from collections.abc import Collection
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from grpclib.events import RecvRequest, listen
@@ -42,15 +48,18 @@ from h2.exceptions import ProtocolError
 from tether.server.auth import Authenticator
 from tether.server.budgets import (
     CANCELLED_CALLS,
+    CONNECTION_WINDOW,
     FEED_PIECE,
     LESSER_FRAMES,
     NEW_CALLS,
     PINGS,
     SETTINGS,
+    STREAM_WINDOW,
     UNAUTHENTICATED_BYTES,
     UNAUTHENTICATED_CALLS,
     UNAUTHENTICATED_IDLE,
     Allowance,
+    RequestBuffer,
     ThrottledLog,
 )
 from tether.server.connections import ConnectionTracker, TrackingServer, connection_key
@@ -81,6 +90,10 @@ class ConnectionGuard(asyncio.Protocol):
         self._calls = Allowance(UNAUTHENTICATED_CALLS, now)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._inner.config = replace(
+            self._inner.config, http2_stream_window_size=STREAM_WINDOW,
+            http2_connection_window_size=CONNECTION_WINDOW,
+        )
         self._inner.connection_made(transport)
         self.transport = transport
         self.peer, self.host = _describe(transport.get_extra_info("peername"))
@@ -157,11 +170,15 @@ class ConnectionGuard(asyncio.Protocol):
         for event in events:
             if self._over_budget(event, now):
                 return False
-            if isinstance(event, RequestReceived) and not self._admit(event, cancelled, now):
-                if self._closing:
-                    return False
-                continue
-            processor.process(event)
+            if isinstance(event, RequestReceived):
+                if not self._admit(event, cancelled, now):
+                    if self._closing:
+                        return False
+                    continue
+                processor.process(event)
+                self._limit_reads(event.stream_id)
+            else:
+                processor.process(event)
         if connection.is_closing():
             return False
         connection.flush()
@@ -202,6 +219,12 @@ class ConnectionGuard(asyncio.Protocol):
         self.close_for(f"{UNAUTHENTICATED_CALLS.what} beyond {UNAUTHENTICATED_CALLS}: "
                        "authenticate first (proto.rpc.v1.AuthService/Authenticate)")
         return False
+
+    def _limit_reads(self, stream_id: int) -> None:
+        stream = self._inner.processor.streams.get(stream_id)
+        if stream is not None:
+            stream.buffer = RequestBuffer(partial(self._inner.connection.ack, stream_id))
+
 
 class Guards:
     """Every live connection's guard, and the check each call passes before its handler."""
