@@ -340,13 +340,16 @@ def _outcome(events: list[Any], stream_id: int) -> str:
 
 
 def malformed_requests(address: str, count: int, *, timeout: float = 5.0) -> AttackReport:
-    """`count` Authenticate calls whose body is not a protobuf message, one after another on as
-    few connections as the daemon allows."""
+    """`count` Authenticate calls whose body is not a protobuf message, or ends before the
+    length its prefix declares (in turn), one after another on as few connections as the
+    daemon allows."""
     report = AttackReport("malformed-requests")
-    started, payload = time.monotonic(), grpc_message(MALFORMED_BODY)
+    started = time.monotonic()
+    payloads = [grpc_message(MALFORMED_BODY), grpc_message(b"\x0a\x01", declared=10)]
     until = started + timeout * count
     for conn in _connections(address, report, until):
         while report.requests < count and not conn.closed:
+            payload = payloads[report.requests % len(payloads)]
             report.requests += 1
             report.count(unary_call(conn, AUTHENTICATE, payload, timeout=timeout))
         if report.requests >= count:

@@ -29,6 +29,8 @@ from tests.security.attacks import (
     bearer,
     idle_connection,
     keyed_driver,
+    malformed_headers,
+    malformed_requests,
     oversized_request,
     split_address,
     unary_call,
@@ -159,6 +161,31 @@ async def _token(daemon: KeyedDaemon) -> dict[str, str]:
         return await bearer(channel, daemon.key_id, daemon.secret)
     finally:
         channel.close()
+
+
+def test_malformed_request_bodies_are_invalid_argument_with_no_traceback(
+    keyed_daemon: KeyedDaemon,
+) -> None:
+    logged = len(keyed_daemon.log_text())
+    report = malformed_requests(keyed_daemon.address, 30, timeout=3.0)
+    settle()
+    grown = keyed_daemon.log_text()[logged:]
+    print(f"\nmalformed bodies: answers {report.statuses}; log +{len(grown.encode())} bytes")
+    assert set(report.statuses) <= {"3", "closed"}, "INVALID_ARGUMENT, or closed at the budget"
+    assert report.statuses.get("3", 0) >= 20, report
+    assert "Traceback" not in grown
+    assert len(grown.splitlines()) <= 2, grown  # one about the bodies, one about the closing
+
+
+def test_requests_with_headers_grpclib_cannot_read_are_reset_with_no_traceback(
+    keyed_daemon: KeyedDaemon,
+) -> None:
+    report = malformed_headers(keyed_daemon.address, 6, timeout=2.0)
+    settle()
+    print(f"\nunreadable headers: answers {report.statuses}")
+    # a call with unreadable metadata is reset; a header h2 cannot decode ends the connection
+    assert report.statuses == {"reset": 4, "closed": 2}, report
+    assert "Traceback" not in keyed_daemon.log_text()
 
 
 def test_a_connection_without_a_key_is_closed_after_a_few_calls(

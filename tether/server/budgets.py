@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from google.protobuf.message import DecodeError
 from grpclib.const import Status
 from grpclib.encoding.proto import ProtoCodec
 from grpclib.exceptions import GRPCError
@@ -75,7 +76,7 @@ CONNECTION_WINDOW = 2 * 65_535
 #: off after parsing at most this much beyond its budget (~30 HEADERS frames), not a whole
 #: 256 KiB read (~8,000 frames; with 16 KiB pieces the loop still lagged 0.26 s).
 FEED_PIECE = 1024
-#: Seconds between two log lines about one peer.
+#: Seconds between two log lines about one peer (or one kind of malformed request).
 LOG_INTERVAL = 10.0
 
 
@@ -128,7 +129,11 @@ class ThrottledLog:
 
 
 class LimitedProtoCodec(ProtoCodec):
-    """Refuses oversized requests before decoding them (no tether message needs 64 KiB)."""
+    """Refuses oversized requests before decoding, and undecodable ones as INVALID_ARGUMENT
+    (grpclib would answer UNKNOWN and log a traceback per request: a log flood)."""
+
+    def __init__(self) -> None:
+        self._malformed = ThrottledLog(log)
 
     def decode(self, data: bytes, message_type: Any) -> Any:
         if len(data) > MAX_MESSAGE_BYTES:
@@ -136,7 +141,15 @@ class LimitedProtoCodec(ProtoCodec):
                 Status.RESOURCE_EXHAUSTED,
                 f"request of {len(data)} bytes: expected at most {MAX_MESSAGE_BYTES}",
             )
-        return super().decode(data, message_type)
+        try:
+            return super().decode(data, message_type)
+        except DecodeError:
+            name = message_type.DESCRIPTOR.full_name
+            self._malformed.warning(name, "refused a request that is not a valid %s", name)
+            raise GRPCError(
+                Status.INVALID_ARGUMENT,
+                f"request of {len(data)} bytes is not a valid {name} (protobuf)",
+            ) from None
 
 
 class RequestBuffer(Buffer):
@@ -149,7 +162,15 @@ class RequestBuffer(Buffer):
 
     async def read(self, size: int) -> bytes:
         body, self._body_next = self._body_next, False
-        data = await super().read(size)
+        try:
+            data = await super().read(size)
+        except AssertionError:  # grpclib's "Received less data than expected": a cut request
+            data = b""
+        if body and len(data) < size:
+            raise GRPCError(
+                Status.INVALID_ARGUMENT,
+                f"request ended after {len(data)} of the {size} bytes its prefix declared",
+            )
         if not body and size == 5 and data:
             check_prefix(data)
             self._body_next = True

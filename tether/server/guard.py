@@ -10,11 +10,12 @@ configured, keeps a connection that has not authenticated short and slow.
 
 grpclib also grants 4 MiB windows and reads a request body of whatever size its prefix
 declares (one keyless request buffered 256 MiB): the guard grants small windows and has each
-request's prefix checked before its body is read (budgets.RequestBuffer).
+request's prefix checked before its body is read (budgets.RequestBuffer). It resets a call
+whose headers grpclib would fail on, with a traceback per call (a log flood).
 
 grpclib internals used (pinned grpclib <0.5; tests/security cover every one): Server.
 _protocol_factory, H2Protocol.connection/.processor/.config, Connection._connection (its
-H2Connection, for GOAWAY) and protocol.Stream.buffer.
+H2Connection, for GOAWAY and RST_STREAM) and protocol.Stream.buffer.
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ class ConnectionGuard(asyncio.Protocol):
                 return False
         try:
             events = connection.feed(data)
-        except ProtocolError:
+        except (ProtocolError, UnicodeDecodeError):  # the latter: a header grpclib's h2 config
+            # cannot decode (not ASCII); grpclib would let it escape with a traceback
             log.debug("HTTP/2 protocol error from %s", self.peer, exc_info=True)
             processor.close("Protocol error")
             return False
@@ -198,19 +200,28 @@ class ConnectionGuard(asyncio.Protocol):
     def _admit(self, event: RequestReceived, cancelled: Collection[int], now: float) -> bool:
         """Whether grpclib may start this call. Not when the peer cancelled it in the same read
         (grpclib would start a handler that never runs, and keep its stream until the connection
-        closes); not beyond the budget of calls without a key: closed."""
-        if not self.authenticated and not self._allowed_without_key(event, now):
-            return False
-        return event.stream_id not in cancelled
-
-    def _allowed_without_key(self, event: RequestReceived, now: float) -> bool:
-        """A call on a connection not yet authenticated: one with a valid token authenticates
-        it; others spend the budget of calls without a key, beyond which it is closed."""
+        closes); not with headers grpclib would fail on with a traceback (no :method or :path,
+        bad -bin metadata): reset; not beyond the budget of calls without a key: closed."""
         headers: list[tuple[str, str]] = list(event.headers or [])  # type: ignore[arg-type]
-        try:  # str: grpclib has h2 decode them (ascii)
+        names = {name for name, _ in headers}  # str: grpclib has h2 decode them (ascii)
+        try:
             metadata = decode_metadata(headers)
         except (ValueError, UnicodeError):
             metadata = None
+        if not self.authenticated and not self._allowed_without_key(metadata, now):
+            return False
+        if event.stream_id in cancelled:
+            return False
+        if metadata is None or ":method" not in names or ":path" not in names:
+            self._inner.connection._connection.reset_stream(
+                event.stream_id, ErrorCodes.PROTOCOL_ERROR
+            )
+            return False
+        return True
+
+    def _allowed_without_key(self, metadata: Any, now: float) -> bool:
+        """A call on a connection not yet authenticated: one with a valid token authenticates
+        it; others spend the budget of calls without a key, beyond which it is closed."""
         if metadata is not None and self._guards.holds_token(metadata):
             self.authenticate()
             return True
