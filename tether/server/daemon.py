@@ -12,9 +12,6 @@ import stat
 from typing import TYPE_CHECKING, Any
 
 from grpclib.config import Configuration
-from grpclib.const import Status
-from grpclib.encoding.proto import ProtoCodec
-from grpclib.exceptions import GRPCError
 
 from tether.config import RobotConfig, parse_listen
 from tether.errors import ConfigError
@@ -22,7 +19,9 @@ from tether.robot import Robot, build_robot
 from tether.server.admission import GRPC_IDLE_TIMEOUT, ConnectionBudget, ConnectionLimits, Doorway
 from tether.server.api import Api
 from tether.server.auth import Authenticator, is_local
+from tether.server.budgets import LimitedProtoCodec
 from tether.server.connections import TrackingServer
+from tether.server.guard import GuardedServer
 from tether.server.limits import StreamLimiter
 from tether.server.services import (
     AuthService,
@@ -39,24 +38,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tether.server")
 
-MAX_MESSAGE_BYTES = 64 * 1024
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 #: Seconds without an answer to any keepalive ping before the daemon closes a connection. A slow
 #: client (viam-sdk's close() blocks its loop ~1 s) keeps it; its sessions' windows, not pings,
 #: bound how long a silent client drives (Viam's server waits 2 h before its first ping).
 DEAD_CONNECTION_AFTER = 20.0
-
-
-class LimitedProtoCodec(ProtoCodec):
-    """Refuses oversized requests before decoding them (no tether message needs 64 KiB)."""
-
-    def decode(self, data: bytes, message_type: Any) -> Any:
-        if len(data) > MAX_MESSAGE_BYTES:
-            raise GRPCError(
-                Status.RESOURCE_EXHAUSTED,
-                f"request of {len(data)} bytes: expected at most {MAX_MESSAGE_BYTES}",
-            )
-        return super().decode(data, message_type)
 
 
 class Daemon:
@@ -96,8 +82,9 @@ class Daemon:
         handlers = [RobotService(self.api), BaseService(self.api), MotorService(self.api),
                     ControlService(self.api), AuthService(self.authenticator), UnservedMethods()]
         ping = max(window.heartbeat_window, 0.5)
-        self._server = TrackingServer(
-            handlers, tracker=self.api.tracker, codec=LimitedProtoCodec(),
+        self._server = GuardedServer(
+            handlers, tracker=self.api.tracker, authenticator=self.authenticator,
+            codec=LimitedProtoCodec(),
             config=Configuration(
                 _keepalive_time=ping, _keepalive_timeout=DEAD_CONNECTION_AFTER,
                 _keepalive_permit_without_calls=True,

@@ -1,0 +1,131 @@
+"""A keyed `tether serve --sim` in its own process, as the attacks meet it, and what it costs.
+
+The daemon listens on 127.0.0.1 (an ephemeral port); its log goes to a file the test reads.
+Its memory is VmRSS from /proc (no psutil), its CPU time from /proc/<pid>/stat.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+ROVER = """\
+[server]
+listen = "127.0.0.1:0"
+heartbeat_window = {window}
+
+[[motor]]
+name = "left"
+driver = "gpio"
+in1 = 5
+in2 = 6
+pwm = 12
+
+[[motor]]
+name = "right"
+driver = "gpio"
+in1 = 20
+in2 = 21
+pwm = 13
+
+[[base]]
+name = "base"
+left = ["left"]
+right = ["right"]
+width_mm = 160
+wheel_circumference_mm = 204
+
+[[auth.keys]]
+id = "{key_id}"
+secret_file = "{secret_file}"
+"""
+
+
+@dataclass
+class KeyedDaemon:
+    """A running daemon process with one API key; close() ends it."""
+
+    process: subprocess.Popen[str]
+    address: str
+    key_id: str
+    secret: str
+    log: Path
+
+    def rss_mib(self) -> float:
+        """The daemon's resident memory now, MiB."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        assert match, status
+        return int(match.group(1)) / 1024
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the daemon has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def log_text(self) -> str:
+        """Everything the daemon has logged so far."""
+        return self.log.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        """The process is still running."""
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        """SIGTERM, then SIGKILL if it is slow; reaped."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def start_keyed_daemon(folder: Path, *, window: float = 0.5) -> KeyedDaemon:
+    """`tether -v serve rover.toml --sim` with one key (secret in a 0600 file) on 127.0.0.1."""
+    key_id, secret = str(uuid.uuid4()), secrets.token_urlsafe(24)
+    secret_file = folder / "driver.key"
+    secret_file.write_text(secret + "\n")
+    secret_file.chmod(0o600)
+    config = folder / "rover.toml"
+    config.write_text(ROVER.format(window=window, key_id=key_id, secret_file=secret_file))
+    log = folder / "daemon.log"
+    with open(log, "w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tether.cli", "-v", "serve", str(config), "--sim"],
+            stdout=subprocess.PIPE, stderr=err, text=True,
+        )
+    assert process.stdout is not None
+    banner = process.stdout.readline()
+    match = re.search(r" on (127\.0\.0\.1:\d+)", banner)
+    if match is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        raise AssertionError(f"daemon did not start: {banner!r} {log.read_text()}")
+    return KeyedDaemon(process, match.group(1), key_id, secret, log)
+
+
+def attack_process(name: str, address: str, seconds: float) -> subprocess.Popen[str]:
+    """`python -m tests.security.attacks NAME ADDRESS` in its own process (own GIL)."""
+    root = Path(__file__).resolve().parent.parent.parent
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.security.attacks", name, address, "--seconds", str(seconds)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root,
+    )
+
+
+def settle(seconds: float = 0.5) -> None:
+    """Let the daemon go quiet (its startup allocations done) before a memory reading."""
+    time.sleep(seconds)
