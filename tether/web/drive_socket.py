@@ -7,7 +7,7 @@ import contextlib
 import functools
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
 from grpclib.exceptions import GRPCError
@@ -16,6 +16,7 @@ from tether.drivers.base import Base
 from tether.errors import InvalidCommand, SessionExpired, TetherError
 from tether.server.api import Api
 from tether.server.auth import Authenticator
+from tether.server.guesses import PeerLog, clip, peer_name
 from tether.web.limits import MAX_RATE_HZ, RateLimit
 from tether.web.protocol import (
     MAX_MESSAGE_BYTES,
@@ -56,6 +57,8 @@ class WebSettings:
 
     authenticator: Authenticator | None = None
     allow_shared_base: bool = False
+    #: Three-strike closes, one line a minute per peer (wrong keys: the authenticator's budget).
+    strikes: PeerLog = field(default_factory=lambda: PeerLog(log), compare=False)
 
     @property
     def auth_required(self) -> bool:
@@ -66,8 +69,10 @@ class WebSettings:
 class DriveSocket:
     """A page's session: commands are safety-monitored; the socket's end stops what it drove."""
 
-    def __init__(self, ws: web.WebSocketResponse, api: Api, settings: WebSettings) -> None:
+    def __init__(self, ws: web.WebSocketResponse, api: Api, settings: WebSettings,
+                 remote: str | None = None) -> None:
         self.ws = ws
+        self.peer = peer_name(remote)
         self.api = api
         self.settings = settings
         self.session_id: str | None = None
@@ -227,17 +232,21 @@ class DriveSocket:
         if self.session_id is not None:
             raise InvalidCommand("auth: already authenticated; expected one auth per socket")
         try:
-            token = authenticator.authenticate(message.key_id, "api-key", message.secret)
+            token = authenticator.authenticate(message.key_id, "api-key", message.secret,
+                                               peer=self.peer, via="the drive page")
             owner = authenticator.owner({"authorization": f"Bearer {token}"})
-        except GRPCError:
+        except GRPCError as refused:
             self._auth_failures += 1
             await asyncio.sleep(AUTH_FAILURE_DELAY)
             if self._auth_failures >= AUTH_ATTEMPTS:
+                self.settings.strikes.warning(
+                    self.peer, "drive socket from %s closed after %d refused API keys (last key "
+                    "id %s)", self.peer, AUTH_ATTEMPTS, clip(message.key_id))
                 await self.close(CLOSE_AUTH, f"{AUTH_ATTEMPTS} wrong API keys: socket closed")
                 return
             raise InvalidCommand(
-                f"auth key_id={message.key_id!r}: unknown API key id or wrong secret; expected "
-                "a key from the daemon's [[auth.keys]]"
+                f"auth key_id={message.key_id!r}: {refused.message}; expected a key from the "
+                "daemon's [[auth.keys]]"
             ) from None
         await self._start_session(owner)
 

@@ -203,7 +203,7 @@ async def _socket(request: web.Request) -> web.StreamResponse:
         timeout=CLOSE_TIMEOUT,
     )
     await ws.prepare(request)
-    socket = DriveSocket(ws, api, request.app[_SETTINGS])
+    socket = DriveSocket(ws, api, request.app[_SETTINGS], request.remote)
     state.sockets.add(socket)
     log.info("drive socket opened from %s", request.remote)
     try:
