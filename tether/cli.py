@@ -103,9 +103,12 @@ def _run(args: argparse.Namespace) -> int:
 
         asyncio.run(serve(load_config(args.config), sim=args.sim, listen=args.listen))
     elif args.command == "check":
-        from tether.config import load_config
+        from tether.config import load_config, parse_listen
+        from tether.server.exposure import check_exposure
 
         config = load_config(args.config)
+        listen = config.server.listen
+        check_exposure(config, listen, parse_listen(listen, "[server].listen"))
         print(f"{args.config}: ok; listen {config.server.listen}, heartbeat window "
               f"{config.server.heartbeat_window:g} s; motors: "
               f"{', '.join(f'{m.name} ({m.driver})' for m in config.motors) or 'none'}; bases: "

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tether.config_auth import DEFAULT_TOKEN_LIFETIME, ApiKey, parse_auth, private_file
 from tether.config_table import PIN, Table
 from tether.errors import ConfigError
 from tether.motor_config import MotorConfig, parse_motors
@@ -32,14 +33,8 @@ class ServerConfig:
     tls_cert: str | None = None
     tls_key: str | None = None
     max_streams_per_connection: int = 64
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    """An API key: clients authenticate with its id and secret; sessions belong to the id."""
-
-    id: str
-    secret: str = field(repr=False)
+    #: Keys over plaintext beyond loopback: the operator accepts that secrets cross in clear.
+    allow_plaintext_keys: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +93,7 @@ class RobotConfig:
     bases: tuple[BaseConfig, ...] = ()
     keys: tuple[ApiKey, ...] = ()
     web: WebConfig = WebConfig()
+    token_lifetime: int = DEFAULT_TOKEN_LIFETIME
 
     @property
     def resource_names(self) -> list[str]:
@@ -144,10 +140,10 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> RobotConfig:
             "(this config drives nothing)"
         )
     bases = tuple(_base(t) for t in _named_tables(root, "base"))
-    keys = _keys(Table(source, "[auth]", data.get("auth", {})))
+    keys, lifetime = parse_auth(Table(source, "[auth]", data.get("auth", {})))
     web = _web(Table(source, "[web]", data.get("web", {})), bool(keys))
     config = RobotConfig(
-        source, server, bool(sim), pin_factory, chips, ports, motors, bases, keys, web
+        source, server, bool(sim), pin_factory, chips, ports, motors, bases, keys, web, lifetime
     )
     _cross_check(config)
     return config
@@ -185,7 +181,7 @@ def _pin_factory(table: Table) -> str:
 
 def _server(table: Table) -> ServerConfig:
     table.only({"listen", "heartbeat_window", "stop_timeout", "max_sessions", "tls_cert",
-                "tls_key", "max_streams_per_connection"})
+                "tls_key", "max_streams_per_connection", "allow_plaintext_keys"})
     streams = table.get("max_streams_per_connection", int, 64)
     if not 1 <= streams <= 10_000:
         raise table.fail("max_streams_per_connection", "an integer in [1, 10000]")
@@ -203,7 +199,8 @@ def _server(table: Table) -> ServerConfig:
     listen = table.get("listen", str, "127.0.0.1:8080")
     parse_listen(listen, f"{table.source}: [server].listen")
     return ServerConfig(
-        listen, float(window or 0.5), float(stop_timeout or 1.0), sessions, cert, key, streams
+        listen, float(window or 0.5), float(stop_timeout or 1.0), sessions, cert, key, streams,
+        table.get("allow_plaintext_keys", bool, False),
     )
 
 
@@ -216,6 +213,7 @@ def _tls_files(table: Table, cert: str, key: str) -> None:
             Path(path).read_bytes()
         except OSError as exc:
             raise table.fail(name, f"a readable PEM file ({exc.strerror})") from None
+    private_file(table, "tls_key", key)
     try:
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
     except (OSError, ssl.SSLError) as exc:
@@ -241,43 +239,6 @@ def _web(table: Table, has_keys: bool) -> WebConfig:
             "listen", "a loopback address, or [[auth.keys]] (the page then asks for one)"
         )
     return WebConfig(enabled, listen, table.get("allow_shared_base", bool, False), checked)
-
-
-def _keys(table: Table) -> tuple[ApiKey, ...]:
-    table.only({"keys"})
-    entries = table.get("keys", list, [])
-    keys = []
-    for index, data in enumerate(entries):
-        entry = Table(table.source, f"[[auth.keys]] #{index + 1}", data)
-        entry.only({"id", "secret_file", "secret_env"})
-        key_id = entry.get("id", str, required=True)
-        path, env = entry.get("secret_file", str), entry.get("secret_env", str)
-        if (path is None) == (env is None):
-            raise entry.fail("secret_file", "exactly one of secret_file or secret_env")
-        keys.append(ApiKey(key_id, _secret(entry, path, env)))
-    ids = [k.id for k in keys]
-    if len(set(ids)) != len(ids):
-        raise ConfigError(f"{table.source}: [[auth.keys]]: an id is used twice")
-    return tuple(keys)
-
-
-def _secret(entry: Table, path: str | None, env: str | None) -> str:
-    import os
-
-    if env is not None:
-        value = os.environ.get(env, "").strip()
-        if not value:
-            raise entry.fail("secret_env", "the name of a set, non-empty environment variable")
-        if len(value) < 16:
-            raise entry.fail("secret_env", "a variable holding a secret of at least 16 characters")
-        return value
-    try:
-        value = Path(str(path)).read_text().strip()
-    except OSError as exc:
-        raise entry.fail("secret_file", f"a readable file ({exc.strerror})") from exc
-    if len(value) < 16:
-        raise entry.fail("secret_file", "a file holding a secret of at least 16 characters")
-    return value
 
 
 def parse_listen(listen: str, where: str) -> tuple[str, int] | str:

@@ -3,9 +3,10 @@ that heals, and a Wi-Fi-like link (delay, jitter, loss bursts) through a userspa
 
 Namespace tests: `tether serve --sim` (tests/faults/daemon_host.py, which also writes every duty
 change to a file) runs in namespace D listening on 0.0.0.0 with an API key (required beyond
-loopback); the faulty tether.client runs in namespace C and reaches it over the veth pair at
-10.77.x.1; a healthy tether.client runs in D on 127.0.0.1, so the partition doesn't touch it.
-The namespaces, the veth pair and the /30 are the test's own and are deleted afterwards.
+loopback) over plaintext (allow_plaintext_keys: the veth pair is the test's own); the faulty
+tether.client runs in namespace C and reaches it over the veth pair at 10.77.x.1; a healthy
+tether.client runs in D on 127.0.0.1, so the partition doesn't touch it. The namespaces, the
+veth pair and the /30 are the test's own and are deleted afterwards.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def partitioned(net: NetPair, ns_processes: Processes, tmp_path: Path) -> Partit
     key_id, secret = "fault-matrix", secrets.token_urlsafe(24)
     env = {KEY_ENV: secret}
     config = two_bases(auth={"keys": [{"id": key_id, "secret_env": KEY_ENV}]})
+    config["server"]["allow_plaintext_keys"] = True  # the veth pair is the test's own
     daemon = HostedDaemon(tmp_path, config, f"0.0.0.0:{PORT}",
                           prefix=net.prefix(net.daemon_ns), env=env)
     ns_processes.add(daemon)

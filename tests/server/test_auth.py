@@ -404,10 +404,13 @@ def test_is_local_is_true_only_for_loopback_and_unix_sockets(
 
 UNSET = "TETHER_TEST_AUTH_UNSET_SECRET"
 SHORT = "short-secret-15"  # 15 characters
+STRONG = secrets.token_urlsafe(24)
 
 
 def _write(path: Path, text: str) -> str:
+    """A file only its owner can read (as tether requires of secret and key files)."""
     path.write_text(text)
+    path.chmod(0o600)
     return str(path)
 
 
@@ -427,14 +430,14 @@ CONFIG_ERRORS: dict[str, tuple[Callable[[Path], dict[str, Any]], str, str]] = {
         "[[auth.keys]] #1.secret_file = ", "at least 16 characters"),
     "both secret_file and secret_env": (
         lambda tmp: {"auth": {"keys": [{"id": "k", "secret_env": "HOME",
-                                        "secret_file": _write(tmp / "s", "x" * 32)}]}},
+                                        "secret_file": _write(tmp / "s", STRONG)}]}},
         "[[auth.keys]] #1.secret_file", "exactly one of secret_file or secret_env"),
     "neither secret_file nor secret_env": (
         lambda tmp: {"auth": {"keys": [{"id": "k"}]}},
         "[[auth.keys]] #1.secret_file", "exactly one of secret_file or secret_env"),
     "the second key's problem names the second key": (
         lambda tmp: {"auth": {"keys": [
-            {"id": "k1", "secret_file": _write(tmp / "ok", "x" * 32)},
+            {"id": "k1", "secret_file": _write(tmp / "ok", STRONG)},
             {"id": "k2", "secret_env": UNSET}]}},
         f"[[auth.keys]] #2.secret_env = '{UNSET}'", "environment variable"),
     "tls_cert without tls_key": (

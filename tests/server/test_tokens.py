@@ -145,17 +145,22 @@ def test_altered_or_malformed_tokens_are_refused() -> None:
     a, b = new_key(), new_key()
     authenticator = Authenticator((api_key(a), api_key(b)))
     token = authenticator.authenticate(a.id, "api-key", a.secret)
-    version, encoded_id, expires, nonce, mac = token.split(".")
+    version, encoded_id, issued, expires, nonce, mac = token.split(".")
     b_id = authenticator.authenticate(b.id, "api-key", b.secret).split(".")[1]
     flipped = mac[:-2] + ("A" if mac[-2] != "A" else "B") + mac[-1]
     forgeries = {
-        "another key's id": ".".join([version, b_id, expires, nonce, mac]),
-        "a later expiry": ".".join([version, encoded_id, str(int(expires) + 60), nonce, mac]),
-        "another nonce": ".".join([version, encoded_id, expires, "A" + nonce[1:], mac]),
-        "one MAC character changed": ".".join([version, encoded_id, expires, nonce, flipped]),
-        "no MAC": ".".join([version, encoded_id, expires, nonce, ""]),
-        "another version": ".".join(["tether2", encoded_id, expires, nonce, mac]),
-        "a negative expiry": ".".join([version, encoded_id, "-1", nonce, mac]),
+        "another key's id": ".".join([version, b_id, issued, expires, nonce, mac]),
+        "a later expiry": ".".join(
+            [version, encoded_id, issued, str(int(expires) + 60), nonce, mac]),
+        "an earlier issue time": ".".join(
+            [version, encoded_id, str(int(issued) - 60), expires, nonce, mac]),
+        "another nonce": ".".join([version, encoded_id, issued, expires, "A" + nonce[1:], mac]),
+        "one MAC character changed": ".".join(
+            [version, encoded_id, issued, expires, nonce, flipped]),
+        "no MAC": ".".join([version, encoded_id, issued, expires, nonce, ""]),
+        "another version": ".".join(["tether1", encoded_id, issued, expires, nonce, mac]),
+        "the old format": ".".join(["tether1", encoded_id, expires, nonce, mac]),
+        "a negative expiry": ".".join([version, encoded_id, issued, "-1", nonce, mac]),
         "an extra part": f"{token}.x",
         "non-ASCII": token[:-1] + "é",
         "a huge token": token + "A" * 5000,

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import ssl
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -37,6 +39,8 @@ from tether.wire.viam.robot.v1 import robot_grpc, robot_pb2
 T = TypeVar("T")
 log = logging.getLogger("tether.client")
 ApiKeyArg = tuple[str, str] | str | None
+#: Seconds before a token renewal the daemon refused is tried again (the token may still serve).
+RENEW_RETRY = 30.0
 TlsArg = bool | str | ssl.SSLContext | None
 
 
@@ -86,6 +90,8 @@ class AsyncClient:
         self._key = _key(api_key)
         self._ssl = _ssl_context(tls)
         self._token: str | None = None
+        self._renew_at = math.inf
+        self._clock: Callable[[], float] = time.monotonic
         self._channel: Channel | None = None
         self.session_id: str | None = None
 
@@ -105,14 +111,21 @@ class AsyncClient:
     async def _authenticate_and_probe(self) -> None:
         """Get a token (with an API key), then list resources: a refused client fails here."""
         if self._key is not None:
-            request = auth_pb2.AuthenticateRequest(
-                entity=self._key[0],
-                credentials=auth_pb2.Credentials(type="api-key", payload=self._key[1]),
-            )
-            stub = auth_grpc.AuthServiceStub(self.channel)
-            granted = await self._call(lambda m: stub.Authenticate(request, metadata=m))
-            self._token = granted.access_token
+            await self._log_in()
         await self.resource_names()
+
+    async def _log_in(self) -> None:
+        """A new token for the API key, renewed at half its lifetime (read from the token)."""
+        assert self._key is not None
+        request = auth_pb2.AuthenticateRequest(
+            entity=self._key[0],
+            credentials=auth_pb2.Credentials(type="api-key", payload=self._key[1]),
+        )
+        stub = auth_grpc.AuthServiceStub(self.channel)
+        asked = self._clock()
+        granted = await self._send(lambda m: stub.Authenticate(request, metadata=m))
+        self._token = granted.access_token
+        self._renew_at = asked + token_lifetime(self._token) / 2
 
     async def reconnect(self) -> None:
         """Drop the connection and make a new one (the old session is gone with it)."""
@@ -196,6 +209,25 @@ class AsyncClient:
         return metadata
 
     async def _call(self, call: Callable[[dict[str, str]], Awaitable[T]], *,
+                    monitored: bool = False) -> T:
+        """A call with a fresh token: renewed at half-life, and once more if the daemon refuses
+        it (its clock jumped, or it now has a shorter lifetime); a refused call never ran."""
+        if self._token is not None and self._clock() >= self._renew_at:
+            try:
+                await self._log_in()
+            except AuthError as exc:  # the current token may serve on: try again later
+                self._renew_at = self._clock() + RENEW_RETRY
+                log.warning("could not renew this client's API token (%s); keeping it", exc)
+        try:
+            return await self._send(call, monitored=monitored)
+        except AuthError:
+            if self._token is None:
+                raise
+            log.info("the daemon refused this client's token; logging in again")
+            await self._log_in()
+            return await self._send(call, monitored=monitored)
+
+    async def _send(self, call: Callable[[dict[str, str]], Awaitable[T]], *,
                     monitored: bool = False) -> T:
         try:
             return await call(self.metadata(monitored=monitored))
@@ -303,6 +335,16 @@ class AsyncSession:
             await asyncio.sleep(self.heartbeat_window / 5)
             with contextlib.suppress(TetherError):
                 await self.heartbeat()
+
+
+def token_lifetime(token: str) -> float:
+    """Seconds a tether2 token lives by the daemon's own clock (issue to expiry); inf if unknown."""
+    parts = token.split(".")
+    if len(parts) == 6 and parts[0] == "tether2" and parts[2].isdigit() and parts[3].isdigit():
+        lifetime = int(parts[3]) - int(parts[2])
+        if lifetime > 0:
+            return float(lifetime)
+    return math.inf
 
 
 async def connect_async(

@@ -1,10 +1,11 @@
 """API keys: Viam's Authenticate flow (a bearer token per key), checked on every RPC but that one.
 
 Secrets are compared in constant time against every key (no early exit). A token is signed, not
-remembered: it names its key and expiry and carries an HMAC-SHA256 under a key derived from that
-API key's secret. So tokens survive a daemon restart (a client that logged in before drives on
-after it), cost no memory per grant, and die with their key: rotate its secret or remove it from
-the config and every token it issued is refused. A session belongs to the key that started it.
+remembered: it names its key, when it was issued and when it expires, and carries an HMAC-SHA256
+under a key derived from that API key's secret. So tokens survive a daemon restart (a client that
+logged in before drives on after it), cost no memory per grant, and die with their key: rotate
+its secret or remove it from the config and every token it issued is refused. A session belongs
+to the key that started it. Wrong keys are budgeted per peer (tether/server/guesses.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -24,15 +26,19 @@ from grpclib.events import RecvRequest, listen
 from grpclib.exceptions import GRPCError
 
 from tether.config import ApiKey
+from tether.config_auth import DEFAULT_TOKEN_LIFETIME
+from tether.server.guesses import GuessBudget
 
 log = logging.getLogger("tether.server")
 
 OWNER_METADATA = "tether-owner"
 #: The one method a client may call without a token: getting one (as Viam's server does).
 EXEMPT = frozenset({"/proto.rpc.v1.AuthService/Authenticate"})
-#: Seconds a token is valid (wall clock, so an expiry means the same after a restart).
-TOKEN_LIFETIME = 24 * 3600
-TOKEN_VERSION = "tether1"
+#: Seconds a token is valid by default (wall clock, so an expiry means the same after a restart).
+TOKEN_LIFETIME = DEFAULT_TOKEN_LIFETIME
+#: tether2 tokens carry their issue time, so a client can renew at half-life by the daemon's clock.
+TOKEN_VERSION = "tether2"
+WRONG_KEY = "unknown API key id or wrong secret"
 _MAX_TOKEN = 1024
 _DERIVATION = b"tether bearer token signing key\x00"
 
@@ -50,10 +56,13 @@ class Authenticator:
     """Issues and checks bearer tokens for the configured API keys (none: everyone is '')."""
 
     def __init__(
-        self, keys: tuple[ApiKey, ...] = (), *, clock: Callable[[], float] = time.time
+        self, keys: tuple[ApiKey, ...] = (), *, lifetime: int = TOKEN_LIFETIME,
+        clock: Callable[[], float] = time.time, guesses: GuessBudget | None = None,
     ) -> None:
         self.keys = keys
+        self.lifetime = lifetime
         self.clock = clock
+        self.guesses = guesses if guesses is not None else GuessBudget()
         self._signers = [(key, _encode(key.id.encode()), signing_key(key)) for key in keys]
 
     @property
@@ -61,8 +70,15 @@ class Authenticator:
         """True when keys are configured (then every RPC but Authenticate needs a token)."""
         return bool(self.keys)
 
-    def authenticate(self, entity: str, kind: str, secret: str) -> str:
-        """A new token for the key with id `entity` and this secret; UNAUTHENTICATED otherwise."""
+    def authenticate(self, entity: str, kind: str, secret: str, *, peer: str = "",
+                     via: str = "Authenticate") -> str:
+        """A new token for the key with id `entity` and this secret; UNAUTHENTICATED otherwise.
+
+        A peer (guesses.peer_name) past its free wrong keys is refused unchecked while it waits."""
+        wait = self.guesses.wait(peer, entity, via)
+        if wait > 0:
+            raise GRPCError(Status.UNAUTHENTICATED, "too many wrong API keys from this address: "
+                            f"the next one is checked in {math.ceil(wait)} s")
         matched: tuple[str, bytes] | None = None
         for key, encoded_id, signer in self._signers:
             same_id = hmac.compare_digest(key.id.encode(), entity.encode())
@@ -70,10 +86,12 @@ class Authenticator:
             if same_id and same_secret:
                 matched = encoded_id, signer
         if matched is None or kind != "api-key":
-            raise GRPCError(Status.UNAUTHENTICATED, "unknown API key id or wrong secret")
+            self.guesses.failed(peer, entity, via)
+            raise GRPCError(Status.UNAUTHENTICATED, WRONG_KEY)
         encoded_id, signer = matched
-        expires = int(self.clock()) + TOKEN_LIFETIME
-        claims = f"{TOKEN_VERSION}.{encoded_id}.{expires}.{_encode(secrets.token_bytes(16))}"
+        issued = int(self.clock())
+        nonce = _encode(secrets.token_bytes(16))
+        claims = f"{TOKEN_VERSION}.{encoded_id}.{issued}.{issued + self.lifetime}.{nonce}"
         return f"{claims}.{_mac(signer, claims)}"
 
     def owner(self, metadata: Any) -> str:
@@ -95,7 +113,9 @@ class Authenticator:
             return None
         claims, _, mac = token.rpartition(".")
         parts = claims.split(".")
-        if len(parts) != 4 or parts[0] != TOKEN_VERSION or not parts[2].isdigit():
+        if len(parts) != 5 or parts[0] != TOKEN_VERSION or not (
+            parts[2].isdigit() and parts[3].isdigit()
+        ):
             return None
         matched: str | None = None
         for key, encoded_id, signer in self._signers:  # every key, no early exit
@@ -103,9 +123,12 @@ class Authenticator:
             same_mac = hmac.compare_digest(_mac(signer, claims).encode(), mac.encode())
             if same_id and same_mac:
                 matched = key.id
-        now = self.clock()
-        # A token from more than a lifetime ahead was issued under a clock since set back.
-        if matched is None or not now < int(parts[2]) <= now + TOKEN_LIFETIME:
+        now, issued, expires = self.clock(), int(parts[2]), int(parts[3])
+        # A token from more than a lifetime ahead was issued under a clock since set back; one
+        # living longer than the lifetime now configured was issued under a longer one.
+        if matched is None or not now < expires <= now + self.lifetime or (
+            expires - issued > self.lifetime
+        ):
             return None
         return matched
 

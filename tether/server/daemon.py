@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import ssl
-import stat
 from typing import TYPE_CHECKING, Any
 
 from grpclib.config import Configuration
@@ -18,9 +17,10 @@ from tether.errors import ConfigError
 from tether.robot import Robot, build_robot
 from tether.server.admission import GRPC_IDLE_TIMEOUT, ConnectionBudget, ConnectionLimits, Doorway
 from tether.server.api import Api
-from tether.server.auth import Authenticator, is_local
+from tether.server.auth import Authenticator
 from tether.server.budgets import LimitedProtoCodec
 from tether.server.connections import TrackingServer
+from tether.server.exposure import check_exposure
 from tether.server.guard import GuardedServer
 from tether.server.limits import StreamLimiter
 from tether.server.services import (
@@ -31,6 +31,7 @@ from tether.server.services import (
     RobotService,
     UnservedMethods,
 )
+from tether.server.unix_socket import bind_unix_socket
 from tether.session import SessionManager
 
 if TYPE_CHECKING:
@@ -59,16 +60,13 @@ class Daemon:
         self._stopping = asyncio.Event()
         self._signals = 0
         self.bound: str = ""
-        self.authenticator = Authenticator(config.keys)
+        self.authenticator = Authenticator(config.keys, lifetime=config.token_lifetime)
         self.web: WebServer | None = None
+        self._socket_path: str | None = None  # the Unix socket this daemon bound (and removes)
 
     async def start(self) -> str:
         """Build the robot and start listening; returns the address actually bound."""
-        if not is_local(self.address) and not self.config.keys:
-            raise ConfigError(
-                f"{self.config.source}: listening on {self.listen} (beyond this machine) needs "
-                "API keys: add [[auth.keys]] entries (id, secret_file or secret_env)"
-            )
+        check_exposure(self.config, self.listen, self.address)
         tls = _tls_context(self.config)
         self.budget = ConnectionBudget(ConnectionLimits.for_fd_limit())  # both ports: one fd table
         self.robot = build_robot(self.config, sim=self.sim)
@@ -78,7 +76,7 @@ class Daemon:
             stop_timeout=window.stop_timeout, max_sessions=window.max_sessions,
         )
         self.api = Api(self.robot, sessions)
-        self.authenticator = Authenticator(self.config.keys)
+        self.authenticator = Authenticator(self.config.keys, lifetime=self.config.token_lifetime)
         handlers = [RobotService(self.api), BaseService(self.api), MotorService(self.api),
                     ControlService(self.api), AuthService(self.authenticator), UnservedMethods()]
         ping = max(window.heartbeat_window, 0.5)
@@ -100,8 +98,13 @@ class Daemon:
         )
         try:
             if isinstance(self.address, str):
-                _remove_stale_socket(self.address)
-                await self._server.start(path=self.address, ssl=tls)
+                sock = bind_unix_socket(self.address, f"{self._where()} = {self.listen!r}")
+                self._socket_path = self.address
+                try:
+                    await self._server.start(sock=sock, ssl=tls)
+                except BaseException:
+                    sock.close()
+                    raise
                 self.bound = f"unix:{self.address}"
             else:
                 host, port = self.address
@@ -117,12 +120,16 @@ class Daemon:
                 self._server = None  # never listened: nothing to close
             await self.stop()
             if isinstance(exc, OSError) and not listening:
-                where = "--listen" if self.listen != self.config.server.listen else (
-                    f"{self.config.source}: [server].listen")
-                raise ConfigError(f"{where} = {self.listen!r}: expected an address this "
+                raise ConfigError(f"{self._where()} = {self.listen!r}: expected an address this "
                                   f"machine can listen on ({exc.strerror or exc})") from exc
             raise
         return self.bound
+
+    def _where(self) -> str:
+        """Where the listen address came from, for errors."""
+        if self.listen != self.config.server.listen:
+            return "--listen"
+        return f"{self.config.source}: [server].listen"
 
     async def _start_web(self) -> WebServer:
         """The drive page on this loop ([web]); needs the web extra."""
@@ -196,9 +203,10 @@ class Daemon:
             await self._close_robot(self.robot)
         if self.api is not None:
             self.api.close()
-        if isinstance(self.address, str):
+        if self._socket_path is not None:  # only a socket this daemon bound: never another's
+            path, self._socket_path = self._socket_path, None
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.address)
+                os.unlink(path)
 
     async def _close_robot(self, robot: Robot) -> None:
         """Close the robot on a stop worker (on this thread before the API exists)."""
@@ -223,12 +231,6 @@ def _tls_context(config: RobotConfig) -> ssl.SSLContext | None:
         ) from exc
     context.set_alpn_protocols(["h2"])
     return context
-
-
-def _remove_stale_socket(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        if stat.S_ISSOCK(os.stat(path).st_mode):
-            os.unlink(path)
 
 
 async def serve(config: RobotConfig, *, sim: bool = False, listen: str | None = None) -> None:

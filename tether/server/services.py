@@ -21,6 +21,7 @@ from tether.errors import SessionExpired
 from tether.server.api import Api, clip, grpc_errors
 from tether.server.auth import Authenticator
 from tether.server.connections import connection_key
+from tether.server.guesses import peer_name
 from tether.wire.proto.rpc.v1 import auth_grpc, auth_pb2
 from tether.wire.tether.v1 import control_grpc, control_pb2
 from tether.wire.viam.common.v1 import common_pb2
@@ -245,7 +246,8 @@ class AuthService(auth_grpc.AuthServiceBase):
     async def Authenticate(self, stream: Stream) -> None:
         request = await _request(stream)
         token = self.authenticator.authenticate(
-            request.entity, request.credentials.type, request.credentials.payload
+            request.entity, request.credentials.type, request.credentials.payload,
+            peer=peer_name(stream.peer.addr()),
         )
         await stream.send_message(auth_pb2.AuthenticateResponse(access_token=token))
 

@@ -8,7 +8,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
 from grpclib.exceptions import GRPCError
@@ -17,6 +17,7 @@ from tether.drivers.base import Base
 from tether.errors import InvalidCommand, SessionExpired, TetherError
 from tether.server.api import Api
 from tether.server.auth import Authenticator
+from tether.server.guesses import PeerLog, clip, peer_name
 from tether.web.limits import MAX_RATE_HZ, RateLimit
 from tether.web.protocol import (
     MAX_MESSAGE_BYTES,
@@ -58,6 +59,8 @@ class WebSettings:
 
     authenticator: Authenticator | None = None
     allow_shared_base: bool = False
+    #: Three-strike closes, one line a minute per peer (wrong keys: the authenticator's budget).
+    strikes: PeerLog = field(default_factory=lambda: PeerLog(log), compare=False)
 
     @property
     def auth_required(self) -> bool:
@@ -70,9 +73,10 @@ class DriveSocket:
 
     def __init__(
         self, ws: web.WebSocketResponse, api: Api, settings: WebSettings,
-        *, no_seat: Callable[[], str | None] = lambda: None,
+        remote: str | None = None, *, no_seat: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.ws = ws
+        self.peer = peer_name(remote)
         self.api = api
         self.settings = settings
         self.no_seat = no_seat
@@ -234,17 +238,21 @@ class DriveSocket:
         if self.session_id is not None:
             raise InvalidCommand("auth: already authenticated; expected one auth per socket")
         try:
-            token = authenticator.authenticate(message.key_id, "api-key", message.secret)
+            token = authenticator.authenticate(message.key_id, "api-key", message.secret,
+                                               peer=self.peer, via="the drive page")
             owner = authenticator.owner({"authorization": f"Bearer {token}"})
-        except GRPCError:
+        except GRPCError as refused:
             self._auth_failures += 1
             await asyncio.sleep(AUTH_FAILURE_DELAY)
             if self._auth_failures >= AUTH_ATTEMPTS:
+                self.settings.strikes.warning(
+                    self.peer, "drive socket from %s closed after %d refused API keys (last key "
+                    "id %s)", self.peer, AUTH_ATTEMPTS, clip(message.key_id))
                 await self.close(CLOSE_AUTH, f"{AUTH_ATTEMPTS} wrong API keys: socket closed")
                 return
             raise InvalidCommand(
-                f"auth key_id={message.key_id!r}: unknown API key id or wrong secret; expected "
-                "a key from the daemon's [[auth.keys]]"
+                f"auth key_id={message.key_id!r}: {refused.message}; expected a key from the "
+                "daemon's [[auth.keys]]"
             ) from None
         await self._start_session(owner)
 

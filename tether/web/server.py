@@ -276,7 +276,7 @@ async def _socket(request: web.Request) -> web.StreamResponse:
         timeout=CLOSE_TIMEOUT,
     )
     await ws.prepare(request)
-    socket = DriveSocket(ws, api, request.app[_SETTINGS], no_seat=state.no_seat)
+    socket = DriveSocket(ws, api, request.app[_SETTINGS], request.remote, no_seat=state.no_seat)
     state.sockets[socket] = peer
     log.info("drive socket opened from %s", request.remote)
     try:
