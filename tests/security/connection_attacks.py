@@ -27,7 +27,7 @@ from typing import Any
 
 ATTACKER = "127.0.0.2"
 #: The key the rover written by write_rover_config() accepts.
-KEY = ("laptop", "correct-horse-battery-staple")
+KEY = ("laptop", "q8Vt3-Lm2Zr7Kx9Wp4NbY6")  # strong enough for the secret checks
 #: The client connection preface and an empty SETTINGS frame: an HTTP/2 connection, idle.
 H2_GREETING = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 #: A request whose headers never end (no blank line): the slow-headers attack.
