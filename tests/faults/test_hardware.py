@@ -40,11 +40,11 @@ from tests.faults.rig import (
     worst_gap,
 )
 from tether.client import connect_async
-from tether.drivers.motor import Motor
 from tether.drivers.sabertooth import SabertoothMotor
 from tether.errors import HardwareError
 from tether.fakes import FakeMotor
 from tether.fakes.channel import DutyChannel
+from tether.fakes.faulty_stop import FaultyStop
 from tether.fakes.sabertooth import FakeSabertooth
 from tether.server.background import BackgroundDaemon
 from tether.session import SessionManager, StopEvent, StopOutcome
@@ -233,32 +233,6 @@ def test_i2c_stop_that_failed_during_a_nack_is_delivered_when_the_bus_recovers(
 # -- a driver whose stop() raises or blocks ------------------------------------------------------
 
 
-class FaultyStop:
-    """Stands in for one motor's stop(): raises for the first `raises` calls (-1: always), or
-    blocks until `gate` is set; otherwise the motor's own stop runs. (FakeMotor's stop_error and
-    stop_gate, on a motor the daemon built from its config.)"""
-
-    def __init__(self, motor: Motor, *, raises: int = 0, gate: threading.Event | None = None):
-        self.original = motor.stop
-        self.raises = raises
-        self.gate = gate
-        self.calls = 0
-
-    @staticmethod
-    def calls_of(daemon: BackgroundDaemon, motor: str = "left") -> int:
-        """How often the (patched) stop of a daemon's motor was called."""
-        fault = daemon.robot.motors[motor].stop
-        return fault.calls if isinstance(fault, FaultyStop) else 0
-
-    def __call__(self) -> None:
-        self.calls += 1
-        if self.gate is not None:
-            self.gate.wait(30)
-        if self.raises < 0 or self.calls <= self.raises:
-            raise RuntimeError(f"injected stop failure #{self.calls}")
-        self.original()
-
-
 def test_stop_that_raises_once_is_retried(
     make_daemon: MakeDaemon, processes: Processes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -373,7 +347,8 @@ def test_command_to_a_base_whose_stop_blocks_does_not_freeze_the_daemon(
     client = processes.client(rover.address, "raw", "--power", "0.6")
     assert wait_for(at(rover, 0.6, "left", "right"), 10) is not None
     client.signal(signal.SIGKILL)
-    assert wait_for(lambda: FaultyStop.calls_of(rover) > 0, 5) is not None  # blocked now
+    left = rover.robot.motors["left"]
+    assert wait_for(lambda: FaultyStop.calls_of(left) > 0, 5) is not None  # blocked now
     processes.add(Process([sys.executable, str(CLIENT), rover.address, "raw", "--power", "0.2"]))
     time.sleep(0.2)  # its StartSession and SetPower reach the daemon
     answered = serves(rover, 1.0)

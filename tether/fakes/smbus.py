@@ -29,19 +29,28 @@ def _nack(address: int) -> OSError:
 
 
 class FakeSMBus:
-    """smbus2.SMBus stand-in: devices by address, a log of transfers, injectable NACKs."""
+    """smbus2.SMBus stand-in: devices by address, a log of transfers, injectable NACKs (every
+    transfer to an address in `nacking`, or the next few with `nack_next`)."""
 
     def __init__(self, bus: int | str = 1) -> None:
         self.name = str(bus)
         self.devices: dict[int, I2CDevice] = {}
         self.transfers: list[tuple[str, int, int, bytes]] = []
         self.nacking: set[int] = set()
+        self._glitches: dict[int, int] = {}
         self.closed = False
         self._lock = threading.Lock()
 
     def attach(self, address: int, device: I2CDevice) -> None:
         """Put a device on the bus at address."""
         self.devices[address] = device
+
+    def nack_next(self, address: int, count: int) -> None:
+        """NACK the next `count` transfers to address (a glitch), then answer; 0 ends a glitch."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"count={count!r}: expected a whole number of transfers >= 0")
+        with self._lock:
+            self._glitches[address] = count
 
     def write_byte_data(self, i2c_addr: int, register: int, value: int) -> None:
         """Write one register."""
@@ -78,13 +87,20 @@ class FakeSMBus:
             if self.closed:
                 raise OSError(errno.EBADF, f"I2C bus {self.name} is closed")
             device = self.devices.get(address)
-            if device is None or address in self.nacking:
+            if device is None or address in self.nacking or self._glitch(address):
                 raise _nack(address)
             self.transfers.append((kind, address, register, data))
             if kind == "write":
                 device.write(register, data)
                 return b""
             return device.read(register, length)
+
+    def _glitch(self, address: int) -> bool:
+        """Whether a glitch NACKs this transfer (lock held); counts it."""
+        left = self._glitches.get(address, 0)
+        if left > 0:
+            self._glitches[address] = left - 1
+        return left > 0
 
 
 class FakePCA9685:
