@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import NoReturn
 
 from tether.drivers.serial_link import SerialLink
 from tether.drivers.serial_motor import DEFAULT_CONTROLLER_TIMEOUT, SerialMotor
 from tether.errors import HardwareError
 from tether.protocols import pololu_smc as proto
-
-log = logging.getLogger("tether.drivers")
 
 #: Errors the driver may clear itself, and only when it was holding the motor stopped: the
 #: safe start its own stop re-armed, and a command timeout that only says the line was idle.
@@ -152,10 +149,7 @@ class SmcMotor(SerialMotor):
     def _halt(self, errors: int, command: str) -> NoReturn:
         """The controller stopped the motor on its own: stop, latch the fault, say why."""
         self._fault = proto.describe_errors(errors)
-        try:
-            self._stop_locked()
-        except HardwareError as exc:
-            log.warning("motor %r: stop after a controller error failed: %s", self.name, exc)
+        self._stop_after_failure("a controller error")
         raise HardwareError(
             f"{self._where(command)}: controller reports {self._fault} "
             f"(error status 0x{errors:04X}); motor stopped, safe start left set: fix the cause, "

@@ -1,4 +1,4 @@
-"""What every serial motor controller driver shares: the link, the keepalive, the pending stop.
+"""What every serial motor controller driver shares: the link, the keepalive, the owed stop.
 
 The controller's own command timeout is the last line of defence when tether itself dies: the
 driver arms it at start-up (and again after the port comes back), and while a motor is powered
@@ -12,6 +12,7 @@ import logging
 import threading
 from abc import abstractmethod
 
+from tether.drivers.actuator import OwedStop
 from tether.drivers.motor import Motor
 from tether.drivers.serial_link import SerialLink
 from tether.drivers.validate import check_option
@@ -48,7 +49,7 @@ class SerialMotor(Motor):
         )
         self._owns_link = isinstance(link, str)
         self.link = SerialLink(link, baudrate) if isinstance(link, str) else link
-        self._stop_pending = False
+        self._owed_stop = OwedStop(name, self._send_stop)
         self._duty = 0.0
         self._keepalive = threading.Condition(self._lock)
         self._keepalive_thread: threading.Thread | None = None
@@ -72,20 +73,17 @@ class SerialMotor(Motor):
     def _write_duty(self, duty: float) -> None:
         self._send_duty(duty)
         self._duty = duty
-        self._stop_pending = False
+        self._owed_stop.settle()
         self._start_keepalive()
 
     def _stop_hw(self) -> None:
         self._duty = 0.0
-        try:
-            self._send_stop()
-        except HardwareError:
-            self._stop_pending = True
-            raise
-        self._stop_pending = False
+        self._owed_stop.owe()  # until it lands; a refused one goes first when the port is back
+        self._send_stop()
+        self._owed_stop.settle()
 
     def _release(self) -> None:
-        self._keepalive.notify_all()
+        self._keepalive.notify_all()  # the keepalive waits on the device lock: held here
         if self._owns_link:
             self.link.close()
 
@@ -116,14 +114,11 @@ class SerialMotor(Motor):
                     log.warning("motor %r keepalive failed: %s", self.name, exc)
 
     def _after_reopen(self) -> None:
-        """The port came back: deliver a stop still owed first, then re-arm the timeout."""
-        if self._stop_pending:
-            try:
-                self._send_stop()
-                self._stop_pending = False
-                log.warning("motor %r: stop delivered after the port came back", self.name)
-            except HardwareError as exc:
-                log.warning("motor %r: owed stop still not delivered: %s", self.name, exc)
+        """The port came back: deliver a stop still owed first, then re-arm the timeout.
+
+        Runs under the link's lock, not this motor's: another motor on the link may hold its
+        own lock while it waits for the link, so taking ours here could deadlock."""
+        self._owed_stop.deliver("after the port came back")
         try:
             self._configure()
         except HardwareError as exc:
