@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tether.drivers.base import Base, BaseProperties, DifferentialBase
-from tether.drivers.motor import Motor, MotorProperties
+from tether.drivers.motor import Motor, MotorProperties, MotorTuning
 from tether.drivers.resource import Actuator, Resource
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ __all__ = [
     "GpioMotor",
     "Motor",
     "MotorProperties",
+    "MotorTuning",
     "Resource",
 ]
 

@@ -6,12 +6,23 @@ import logging
 import math
 from abc import abstractmethod
 from dataclasses import dataclass
+from typing import TypedDict
 
 from tether.drivers.actuator import ActuatorLifecycle
 from tether.drivers.validate import check_duration, check_finite, check_number, check_option
 from tether.errors import HardwareError, InvalidCommand, TetherError, Unsupported
 
 log = logging.getLogger("tether.drivers")
+
+
+class MotorTuning(TypedDict, total=False):
+    """How a motor is tuned, whatever drives it: every Motor constructor takes these keywords
+    (as ``**tuning: Unpack[MotorTuning]``) and hands them to Motor, which checks them."""
+
+    invert: bool
+    max_power: float
+    min_power: float
+    max_rpm: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +47,8 @@ class Motor(ActuatorLifecycle):
     ``max_power`` scales the whole command range (power 1.0 becomes duty ``max_power``), so a
     6 V motor on a 12 V supply can be limited to 0.5. A duty below ``min_power`` is written as 0,
     since a motor that cannot turn at it would only hum. ``invert`` flips direction. ``max_rpm``
-    (the motor's speed at full duty) enables open-loop ``go_for``.
+    (the motor's speed at full duty) enables open-loop ``go_for``. Backends take these four
+    as MotorTuning keywords and pass them on untouched.
     """
 
     kind = "motor"

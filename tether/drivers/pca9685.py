@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Unpack
 
 from tether.drivers.actuator import OWED_STOP_RETRY_SECONDS, OwedStop
-from tether.drivers.motor import Motor
+from tether.drivers.motor import Motor, MotorTuning
 from tether.errors import ConfigError, HardwareError
 from tether.protocols import pca9685 as reg
 
@@ -151,14 +151,9 @@ class HatMotor(Motor):
         hat: str | None = None,
         motor: str | None = None,
         channels: tuple[int, int, int] | None = None,
-        invert: bool = False,
-        max_power: float = 1.0,
-        min_power: float = 0.0,
-        max_rpm: float | None = None,
+        **tuning: Unpack[MotorTuning],
     ) -> None:
-        super().__init__(
-            name, invert=invert, max_power=max_power, min_power=min_power, max_rpm=max_rpm
-        )
+        super().__init__(name, **tuning)
         self.chip = chip
         self.pwm, self.in1, self.in2 = _channels(name, hat, motor, channels)
         self._forward: bool | None = None

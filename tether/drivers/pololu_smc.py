@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import NoReturn, Unpack
 
 from tether.drivers.serial_link import SerialLink
-from tether.drivers.serial_motor import DEFAULT_CONTROLLER_TIMEOUT, SerialMotor
+from tether.drivers.serial_motor import SerialMotor, SerialTuning
 from tether.errors import HardwareError
 from tether.protocols import pololu_smc as proto
 
@@ -43,21 +43,14 @@ class SmcMotor(SerialMotor):
         baudrate: int = 9600,
         crc: bool = False,
         autobaud: bool = False,
-        controller_timeout: float = DEFAULT_CONTROLLER_TIMEOUT,
-        invert: bool = False,
-        max_power: float = 1.0,
-        min_power: float = 0.0,
-        max_rpm: float | None = None,
+        **tuning: Unpack[SerialTuning],
     ) -> None:
         self.crc = bool(crc)
         self.autobaud = bool(autobaud)
         self._held = False
         self._fault: str | None = None
         self._answered = False
-        super().__init__(
-            name, link=link, baudrate=baudrate, controller_timeout=controller_timeout,
-            invert=invert, max_power=max_power, min_power=min_power, max_rpm=max_rpm,
-        )
+        super().__init__(name, link=link, baudrate=baudrate, **tuning)
 
     @classmethod
     def max_timeout(cls) -> float:

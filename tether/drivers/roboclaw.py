@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from tether.drivers.motor import MotorProperties
 from tether.drivers.serial_link import SerialLink
-from tether.drivers.serial_motor import DEFAULT_CONTROLLER_TIMEOUT, SerialMotor
+from tether.drivers.serial_motor import SerialMotor, SerialTuning
 from tether.drivers.validate import check_option
 from tether.errors import HardwareError, InvalidCommand
 from tether.protocols import roboclaw as proto
@@ -27,12 +29,8 @@ class RoboClawMotor(SerialMotor):
         address: int = 0x80,
         channel: int = 1,
         baudrate: int = 38400,
-        controller_timeout: float = DEFAULT_CONTROLLER_TIMEOUT,
-        invert: bool = False,
-        max_power: float = 1.0,
-        min_power: float = 0.0,
-        max_rpm: float | None = None,
         encoder_counts_per_rev: float | None = None,
+        **tuning: Unpack[SerialTuning],
     ) -> None:
         if isinstance(address, bool) or address not in proto.ADDRESSES:
             raise InvalidCommand(
@@ -49,10 +47,7 @@ class RoboClawMotor(SerialMotor):
         )
         self.address = address
         self.channel = channel
-        super().__init__(
-            name, link=link, baudrate=baudrate, controller_timeout=controller_timeout,
-            invert=invert, max_power=max_power, min_power=min_power, max_rpm=max_rpm,
-        )
+        super().__init__(name, link=link, baudrate=baudrate, **tuning)
 
     @classmethod
     def max_timeout(cls) -> float:

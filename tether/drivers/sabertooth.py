@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from tether.drivers.serial_link import SerialLink
-from tether.drivers.serial_motor import DEFAULT_CONTROLLER_TIMEOUT, SerialMotor
+from tether.drivers.serial_motor import SerialMotor, SerialTuning
 from tether.errors import InvalidCommand
 from tether.protocols import sabertooth as proto
 
@@ -26,11 +28,7 @@ class SabertoothMotor(SerialMotor):
         baudrate: int = 9600,
         autobaud: bool = False,
         set_baud: int | None = None,
-        controller_timeout: float = DEFAULT_CONTROLLER_TIMEOUT,
-        invert: bool = False,
-        max_power: float = 1.0,
-        min_power: float = 0.0,
-        max_rpm: float | None = None,
+        **tuning: Unpack[SerialTuning],
     ) -> None:
         if address not in proto.ADDRESSES:
             raise InvalidCommand(f"motor {name!r} address={address!r}: expected 128-135")
@@ -44,10 +42,7 @@ class SabertoothMotor(SerialMotor):
         self.channel = channel
         self.autobaud = autobaud
         self.set_baud = set_baud
-        super().__init__(
-            name, link=link, baudrate=baudrate, controller_timeout=controller_timeout,
-            invert=invert, max_power=max_power, min_power=min_power, max_rpm=max_rpm,
-        )
+        super().__init__(name, link=link, baudrate=baudrate, **tuning)
 
     @classmethod
     def max_timeout(cls) -> float:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 from abc import abstractmethod
+from typing import Unpack
 
 from tether.drivers.actuator import OwedStop
-from tether.drivers.motor import Motor
+from tether.drivers.motor import Motor, MotorTuning
 from tether.drivers.serial_link import SerialLink
 from tether.drivers.validate import check_option
 from tether.errors import HardwareError
@@ -22,6 +23,12 @@ log = logging.getLogger("tether.drivers")
 
 #: A little above the daemon's default 0.5 s session window.
 DEFAULT_CONTROLLER_TIMEOUT = 0.6
+
+
+class SerialTuning(MotorTuning, total=False):
+    """MotorTuning plus the controller-side timeout every serial controller is armed with."""
+
+    controller_timeout: float
 
 
 class SerialMotor(Motor):
@@ -36,14 +43,9 @@ class SerialMotor(Motor):
         link: SerialLink | str,
         baudrate: int = 9600,
         controller_timeout: float = DEFAULT_CONTROLLER_TIMEOUT,
-        invert: bool = False,
-        max_power: float = 1.0,
-        min_power: float = 0.0,
-        max_rpm: float | None = None,
+        **tuning: Unpack[MotorTuning],
     ) -> None:
-        super().__init__(
-            name, invert=invert, max_power=max_power, min_power=min_power, max_rpm=max_rpm
-        )
+        super().__init__(name, **tuning)
         self.controller_timeout = check_option(
             controller_timeout, f"motor {name!r} controller_timeout", 0.0, self.max_timeout()
         )
