@@ -57,31 +57,31 @@ class Base(ActuatorLifecycle):
     def plan_straight(self, distance_mm: float, mm_per_s: float) -> TimedMove:
         """Validate a move_straight (top speed, at most MAX_MOVE_SECONDS) without moving;
         a distance or speed of 0 plans a stop, as Viam's Base API documents."""
-        where = f"base {self.name!r} move_straight"
-        distance = check_finite(distance_mm, f"{where} distance_mm")
-        speed = check_finite(mm_per_s, f"{where} mm_per_s")
-        if distance == 0 or speed == 0:
-            return TimedMove(0.0)
-        max_speed, _ = self._velocity_limits(where)
-        check_number(mm_per_s, f"{where} mm_per_s", -max_speed, max_speed)
-        seconds = check_duration(
-            abs(distance / speed), f"{where} distance_mm={distance_mm!r} at mm_per_s={mm_per_s!r}"
-        )
-        return TimedMove(seconds, mm_per_s=math.copysign(abs(speed), distance * speed))
+        seconds, speed = self._plan("move_straight", "distance_mm", distance_mm,
+                                    "mm_per_s", mm_per_s, top=0)
+        return TimedMove(seconds, mm_per_s=speed)
 
     def plan_spin(self, angle_deg: float, deg_per_s: float) -> TimedMove:
         """Validate a spin without moving; an angle or rate of 0 plans a stop (Viam's rule)."""
-        where = f"base {self.name!r} spin"
-        angle = check_finite(angle_deg, f"{where} angle_deg")
-        rate = check_finite(deg_per_s, f"{where} deg_per_s")
-        if angle == 0 or rate == 0:
-            return TimedMove(0.0)
-        _, max_spin = self._velocity_limits(where)
-        check_number(deg_per_s, f"{where} deg_per_s", -max_spin, max_spin)
+        seconds, rate = self._plan("spin", "angle_deg", angle_deg, "deg_per_s", deg_per_s, top=1)
+        return TimedMove(seconds, deg_per_s=rate)
+
+    def _plan(
+        self, command: str, amount_key: str, amount: float, rate_key: str, rate: float, *, top: int
+    ) -> tuple[float, float]:
+        """(seconds, signed rate) to cover `amount` at `rate` within the base's `top` velocity
+        limit (0: linear, 1: angular); (0, 0), a stop, when either is 0."""
+        where = f"base {self.name!r} {command}"
+        size = check_finite(amount, f"{where} {amount_key}")
+        speed = check_finite(rate, f"{where} {rate_key}")
+        if size == 0 or speed == 0:
+            return 0.0, 0.0
+        limit = self._velocity_limits(where)[top]
+        check_number(rate, f"{where} {rate_key}", -limit, limit)
         seconds = check_duration(
-            abs(angle / rate), f"{where} angle_deg={angle_deg!r} at deg_per_s={deg_per_s!r}"
+            abs(size / speed), f"{where} {amount_key}={amount!r} at {rate_key}={rate!r}"
         )
-        return TimedMove(seconds, deg_per_s=math.copysign(abs(rate), angle * rate))
+        return seconds, math.copysign(abs(speed), size * speed)
 
     def move_straight(self, distance_mm: float, mm_per_s: float) -> bool:
         """Drive distance_mm (negative: backwards) at mm_per_s, then stop; False if cut short.

@@ -16,9 +16,7 @@ class FakeRoboClaw(DualChannelController):
     RX wire), ``ack`` replaces the 0xFF acknowledgement, ``corrupt_crc`` spoils read replies.
     """
 
-    drive_forward = proto.DRIVE_FORWARD
-    drive_backward = proto.DRIVE_BACKWARD
-    drive_7bit = proto.DRIVE_7BIT
+    drive_commands = (proto.DRIVE_FORWARD, proto.DRIVE_BACKWARD, proto.DRIVE_7BIT)
 
     def __init__(
         self, address: int = 0x80, *, clock: Callable[[], float] = time.monotonic, pty: bool = True

@@ -12,9 +12,7 @@ from tether.protocols import sabertooth as proto
 class FakeSabertooth(DualChannelController):
     """A dual-channel Sabertooth at one address; `channels[1]` and `[2]` feed the rover model."""
 
-    drive_forward = proto.DRIVE_FORWARD
-    drive_backward = proto.DRIVE_BACKWARD
-    drive_7bit = proto.DRIVE_7BIT
+    drive_commands = (proto.DRIVE_FORWARD, proto.DRIVE_BACKWARD, proto.DRIVE_7BIT)
 
     def __init__(
         self, address: int = 128, *, clock: Callable[[], float] = time.monotonic, pty: bool = True

@@ -214,10 +214,8 @@ class DualChannelController(PtySerialDevice):
     (0: off), `timeouts` counts the times it stopped a moving channel.
     """
 
-    #: Each channel's drive commands (forward, backward, 7-bit), from the protocol module.
-    drive_forward: ClassVar[dict[int, int]]
-    drive_backward: ClassVar[dict[int, int]]
-    drive_7bit: ClassVar[dict[int, int]]
+    #: The protocol's drive commands by channel: (forward, backward, 7-bit).
+    drive_commands: ClassVar[tuple[dict[int, int], dict[int, int], dict[int, int]]]
 
     def __init__(
         self, address: int, *, clock: Callable[[], float] = time.monotonic, pty: bool = True
@@ -230,12 +228,13 @@ class DualChannelController(PtySerialDevice):
     def _drive(self, command: int, data: bytes, now: float) -> bool:
         """Apply a Sabertooth-style drive command (speed 0-127, or 7-bit with 64 as stop);
         False if `command` is not one."""
+        forward, backward, seven_bit = self.drive_commands
         for channel in (1, 2):
-            if command == self.drive_forward[channel]:
+            if command == forward[channel]:
                 duty = data[0] / 127
-            elif command == self.drive_backward[channel]:
+            elif command == backward[channel]:
                 duty = -data[0] / 127
-            elif command == self.drive_7bit[channel]:
+            elif command == seven_bit[channel]:
                 duty = max(-1.0, (data[0] - 64) / 63)
             else:
                 continue

@@ -4,7 +4,7 @@ module per controller family. pyserial is imported only when a port is opened.""
 from __future__ import annotations
 
 from tether.drivers.serial.link import SerialLink
-from tether.drivers.serial.motor import DEFAULT_CONTROLLER_TIMEOUT, SerialMotor, SerialTuning
+from tether.drivers.serial.motor import DEFAULT_CONTROLLER_TIMEOUT, SerialMotor, SerialOptions
 from tether.drivers.serial.pololu_smc import SmcMotor
 from tether.drivers.serial.roboclaw import RoboClawMotor
 from tether.drivers.serial.sabertooth import SabertoothMotor
@@ -15,6 +15,6 @@ __all__ = [
     "SabertoothMotor",
     "SerialLink",
     "SerialMotor",
-    "SerialTuning",
+    "SerialOptions",
     "SmcMotor",
 ]

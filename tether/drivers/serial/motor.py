@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 from abc import abstractmethod
-from typing import Unpack
+from typing import ClassVar, Required, Unpack
 
 from tether.drivers.actuator import OwedStop
 from tether.drivers.motor import Motor, MotorTuning
 from tether.drivers.serial.link import SerialLink
 from tether.drivers.validate import check_option
-from tether.errors import HardwareError
+from tether.errors import HardwareError, InvalidCommand
 
 log = logging.getLogger("tether.drivers")
 
@@ -25,27 +25,47 @@ log = logging.getLogger("tether.drivers")
 DEFAULT_CONTROLLER_TIMEOUT = 0.6
 
 
-class SerialTuning(MotorTuning, total=False):
-    """MotorTuning plus the controller-side timeout every serial controller is armed with."""
+class SerialOptions(MotorTuning, total=False):
+    """What every serial controller takes besides its own settings: the port (a path or URL,
+    or a SerialLink that several controllers share), its baud rate (the controller family's
+    usual one if not given), the controller-side timeout, and the MotorTuning keywords."""
 
+    link: Required[SerialLink | str]
+    baudrate: int
     controller_timeout: float
+
+
+def check_channel_address(
+    name: str, address: object, channel: object, addresses: range, expected: str
+) -> None:
+    """Refuse an address a two-channel controller can't be set to, or a channel but 1 or 2,
+    before the port is opened."""
+    if isinstance(address, bool) or address not in addresses:
+        raise InvalidCommand(f"motor {name!r} address={address!r}: expected {expected}")
+    if channel not in (1, 2):
+        raise InvalidCommand(f"motor {name!r} channel={channel!r}: expected 1 or 2")
 
 
 class SerialMotor(Motor):
     """A Motor on a serial controller; subclasses encode commands, this class moves the bytes."""
 
     slow_io = True
+    #: The baud rate a port opened by this driver uses unless told otherwise.
+    default_baudrate: ClassVar[int] = 9600
+    #: The longest controller timeout the protocol can express, in seconds.
+    longest_timeout: ClassVar[float] = 25.5
 
     def __init__(
         self,
         name: str,
         *,
         link: SerialLink | str,
-        baudrate: int = 9600,
+        baudrate: int | None = None,
         controller_timeout: float = DEFAULT_CONTROLLER_TIMEOUT,
         **tuning: Unpack[MotorTuning],
     ) -> None:
         super().__init__(name, **tuning)
+        baudrate = self.default_baudrate if baudrate is None else baudrate
         self.controller_timeout = check_option(
             controller_timeout, f"motor {name!r} controller_timeout", 0.0, self.max_timeout()
         )
@@ -68,7 +88,7 @@ class SerialMotor(Motor):
     @classmethod
     def max_timeout(cls) -> float:
         """The longest controller timeout the protocol can express, in seconds."""
-        return 25.5
+        return cls.longest_timeout
 
     # -- Motor hooks ----------------------------------------------------------------------
 

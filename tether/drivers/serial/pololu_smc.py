@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import NoReturn, Unpack
 
-from tether.drivers.serial.link import SerialLink
-from tether.drivers.serial.motor import SerialMotor, SerialTuning
+from tether.drivers.serial.motor import SerialMotor, SerialOptions
 from tether.errors import HardwareError
 from tether.protocols import pololu_smc as proto
 
@@ -39,23 +38,16 @@ class SmcMotor(SerialMotor):
         self,
         name: str,
         *,
-        link: SerialLink | str,
-        baudrate: int = 9600,
         crc: bool = False,
         autobaud: bool = False,
-        **tuning: Unpack[SerialTuning],
+        **options: Unpack[SerialOptions],
     ) -> None:
         self.crc = bool(crc)
         self.autobaud = bool(autobaud)
         self._held = False
         self._fault: str | None = None
         self._answered = False
-        super().__init__(name, link=link, baudrate=baudrate, **tuning)
-
-    @classmethod
-    def max_timeout(cls) -> float:
-        """Only bounds the keepalive basis: the SMC's own timeout is set in Pololu's utility."""
-        return super().max_timeout()
+        super().__init__(name, **options)
 
     # -- queries --------------------------------------------------------------------------
 

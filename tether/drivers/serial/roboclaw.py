@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Unpack
 
 from tether.drivers.motor import MotorProperties
-from tether.drivers.serial.link import SerialLink
-from tether.drivers.serial.motor import SerialMotor, SerialTuning
+from tether.drivers.serial.motor import SerialMotor, SerialOptions, check_channel_address
 from tether.drivers.validate import check_option
-from tether.errors import HardwareError, InvalidCommand
+from tether.errors import HardwareError
 from tether.protocols import roboclaw as proto
 
 
 class RoboClawMotor(SerialMotor):
-    """One channel (1 or 2) of a RoboClaw at `address` (0x80-0x87, set in Motion Studio).
+    """One channel (1 or 2) of a RoboClaw at `address` (0x80-0x87, set in Motion Studio); a
+    port it opens runs at 38400 baud unless told otherwise.
 
     Every write is acknowledged by the controller, so a lost command raises HardwareError instead
     of passing silently. At start-up (and whenever the port comes back) the controller's serial
@@ -21,23 +21,19 @@ class RoboClawMotor(SerialMotor):
     ``encoder_counts_per_rev`` the motor reports its position from the controller's encoder count.
     """
 
+    default_baudrate = 38400
+    longest_timeout = proto.MAX_TIMEOUT_SECONDS
+
     def __init__(
         self,
         name: str,
         *,
-        link: SerialLink | str,
         address: int = 0x80,
         channel: int = 1,
-        baudrate: int = 38400,
         encoder_counts_per_rev: float | None = None,
-        **tuning: Unpack[SerialTuning],
+        **options: Unpack[SerialOptions],
     ) -> None:
-        if isinstance(address, bool) or address not in proto.ADDRESSES:
-            raise InvalidCommand(
-                f"motor {name!r} address={address!r}: expected 0x80-0x87 (128-135)"
-            )
-        if channel not in (1, 2):
-            raise InvalidCommand(f"motor {name!r} channel={channel!r}: expected 1 or 2")
+        check_channel_address(name, address, channel, proto.ADDRESSES, "0x80-0x87 (128-135)")
         self.encoder_counts_per_rev = (
             None
             if encoder_counts_per_rev is None
@@ -47,11 +43,7 @@ class RoboClawMotor(SerialMotor):
         )
         self.address = address
         self.channel = channel
-        super().__init__(name, link=link, baudrate=baudrate, **tuning)
-
-    @classmethod
-    def max_timeout(cls) -> float:
-        return proto.MAX_TIMEOUT_SECONDS
+        super().__init__(name, **options)
 
     # -- SerialMotor hooks ----------------------------------------------------------------
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Unpack
 
-from tether.drivers.serial.link import SerialLink
-from tether.drivers.serial.motor import SerialMotor, SerialTuning
+from tether.drivers.serial.motor import SerialMotor, SerialOptions, check_channel_address
 from tether.errors import InvalidCommand
 from tether.protocols import sabertooth as proto
 
@@ -18,22 +17,19 @@ class SabertoothMotor(SerialMotor):
     given; ``autobaud=True`` sends 0xAA first, for models that detect the baud rate.
     """
 
+    longest_timeout = proto.MAX_TIMEOUT_SECONDS
+
     def __init__(
         self,
         name: str,
         *,
-        link: SerialLink | str,
         address: int = 128,
         channel: int = 1,
-        baudrate: int = 9600,
         autobaud: bool = False,
         set_baud: int | None = None,
-        **tuning: Unpack[SerialTuning],
+        **options: Unpack[SerialOptions],
     ) -> None:
-        if address not in proto.ADDRESSES:
-            raise InvalidCommand(f"motor {name!r} address={address!r}: expected 128-135")
-        if channel not in (1, 2):
-            raise InvalidCommand(f"motor {name!r} channel={channel!r}: expected 1 or 2")
+        check_channel_address(name, address, channel, proto.ADDRESSES, "128-135")
         if set_baud is not None and set_baud not in proto.BAUD_CODES:
             raise InvalidCommand(
                 f"motor {name!r} set_baud={set_baud!r}: expected one of {sorted(proto.BAUD_CODES)}"
@@ -42,11 +38,7 @@ class SabertoothMotor(SerialMotor):
         self.channel = channel
         self.autobaud = autobaud
         self.set_baud = set_baud
-        super().__init__(name, link=link, baudrate=baudrate, **tuning)
-
-    @classmethod
-    def max_timeout(cls) -> float:
-        return proto.MAX_TIMEOUT_SECONDS
+        super().__init__(name, **options)
 
     def _configure(self) -> None:
         where = f"sabertooth {self.address} ({self.name!r})"
