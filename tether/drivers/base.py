@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import math
 import threading
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tether.drivers.motion import MotionSlot, TimedMove
+from tether.drivers.actuator import ActuatorLifecycle
+from tether.drivers.motion import TimedMove
 from tether.drivers.motor import Motor, log
 from tether.drivers.parallel_stop import ParallelStopper
 from tether.drivers.ramp import PowerRamp
 from tether.drivers.validate import check_duration, check_finite, check_number, check_option
-from tether.errors import HardwareError, InvalidCommand, TetherError, Unsupported
+from tether.errors import HardwareError, InvalidCommand, Unsupported
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,22 +26,10 @@ class BaseProperties:
     wheel_circumference_meters: float
 
 
-class Base(ABC):
+class Base(ActuatorLifecycle):
     """A mobile base: +linear drives forward, +angular turns left; subclasses move the wheels."""
 
-    @property
-    def slow_io(self) -> bool:
-        """True when a command can block for milliseconds (serial motors): callers on an event
-        loop then run it in a thread; fast ones (GPIO, I2C) are cheaper to call inline."""
-        return False
-
-    def __init__(self, name: str) -> None:
-        if not isinstance(name, str) or not name:
-            raise InvalidCommand(f"base name={name!r}: expected a non-empty string")
-        self.name = name
-        self._lock = threading.RLock()
-        self._motion = MotionSlot()
-        self._closed = False
+    kind = "base"
 
     def check_power(self, linear: float, angular: float) -> tuple[float, float]:
         """Validate a set_power without applying it (callers check before they claim the base)."""
@@ -51,10 +40,7 @@ class Base(ABC):
     def set_power(self, linear: float, angular: float) -> None:
         """Drive at linear and angular power, each in [-1, 1]; cancels a timed move."""
         lin, ang = self.check_power(linear, angular)
-        with self._lock:
-            self._check_open()
-            self._motion.cancel()
-            self._drive_power(lin, ang)
+        self._command(lambda: self._drive_power(lin, ang))
 
     def check_velocity(self, mm_per_s: float, deg_per_s: float) -> tuple[float, float]:
         """Validate a set_velocity against the base's top speeds, without applying it."""
@@ -66,39 +52,36 @@ class Base(ABC):
     def set_velocity(self, mm_per_s: float, deg_per_s: float) -> None:
         """Drive at a linear (mm/s) and angular (deg/s, +left) velocity; cancels a timed move."""
         speed, spin = self.check_velocity(mm_per_s, deg_per_s)
-        with self._lock:
-            self._check_open()
-            self._motion.cancel()
-            self._drive_velocity(speed, spin)
+        self._command(lambda: self._drive_velocity(speed, spin))
 
     def plan_straight(self, distance_mm: float, mm_per_s: float) -> TimedMove:
         """Validate a move_straight (top speed, at most MAX_MOVE_SECONDS) without moving;
         a distance or speed of 0 plans a stop, as Viam's Base API documents."""
-        where = f"base {self.name!r} move_straight"
-        distance = check_finite(distance_mm, f"{where} distance_mm")
-        speed = check_finite(mm_per_s, f"{where} mm_per_s")
-        if distance == 0 or speed == 0:
-            return TimedMove(0.0)
-        max_speed, _ = self._velocity_limits(where)
-        check_number(mm_per_s, f"{where} mm_per_s", -max_speed, max_speed)
-        seconds = check_duration(
-            abs(distance / speed), f"{where} distance_mm={distance_mm!r} at mm_per_s={mm_per_s!r}"
-        )
-        return TimedMove(seconds, mm_per_s=math.copysign(abs(speed), distance * speed))
+        seconds, speed = self._plan("move_straight", "distance_mm", distance_mm,
+                                    "mm_per_s", mm_per_s, top=0)
+        return TimedMove(seconds, mm_per_s=speed)
 
     def plan_spin(self, angle_deg: float, deg_per_s: float) -> TimedMove:
         """Validate a spin without moving; an angle or rate of 0 plans a stop (Viam's rule)."""
-        where = f"base {self.name!r} spin"
-        angle = check_finite(angle_deg, f"{where} angle_deg")
-        rate = check_finite(deg_per_s, f"{where} deg_per_s")
-        if angle == 0 or rate == 0:
-            return TimedMove(0.0)
-        _, max_spin = self._velocity_limits(where)
-        check_number(deg_per_s, f"{where} deg_per_s", -max_spin, max_spin)
+        seconds, rate = self._plan("spin", "angle_deg", angle_deg, "deg_per_s", deg_per_s, top=1)
+        return TimedMove(seconds, deg_per_s=rate)
+
+    def _plan(
+        self, command: str, amount_key: str, amount: float, rate_key: str, rate: float, *, top: int
+    ) -> tuple[float, float]:
+        """(seconds, signed rate) to cover `amount` at `rate` within the base's `top` velocity
+        limit (0: linear, 1: angular); (0, 0), a stop, when either is 0."""
+        where = f"base {self.name!r} {command}"
+        size = check_finite(amount, f"{where} {amount_key}")
+        speed = check_finite(rate, f"{where} {rate_key}")
+        if size == 0 or speed == 0:
+            return 0.0, 0.0
+        limit = self._velocity_limits(where)[top]
+        check_number(rate, f"{where} {rate_key}", -limit, limit)
         seconds = check_duration(
-            abs(angle / rate), f"{where} angle_deg={angle_deg!r} at deg_per_s={deg_per_s!r}"
+            abs(size / speed), f"{where} {amount_key}={amount!r} at {rate_key}={rate!r}"
         )
-        return TimedMove(seconds, deg_per_s=math.copysign(abs(rate), angle * rate))
+        return seconds, math.copysign(abs(speed), size * speed)
 
     def move_straight(self, distance_mm: float, mm_per_s: float) -> bool:
         """Drive distance_mm (negative: backwards) at mm_per_s, then stop; False if cut short.
@@ -117,62 +100,10 @@ class Base(ABC):
         cancellation cut it short. A move of 0 seconds stops the base."""
         check_duration(move.seconds, f"base {self.name!r} move of {move.seconds!r} s")
         if move.seconds > 0:
-            return self._timed(move.seconds, move.mm_per_s, move.deg_per_s)
-        with self._lock:
-            self._check_open()
-            self._motion.cancel()
-            self._stop_hw()
-        return True
-
-    def stop(self) -> None:
-        """Stop every wheel now, ending any timed move; idempotent."""
-        with self._lock:
-            self._motion.cancel()
-            if not self._closed:
-                self._stop_hw()
-
-    def close(self) -> None:
-        """Stop, then release what the base itself holds; idempotent."""
-        with self._lock:
-            if self._closed:
-                return
-            self._motion.cancel()
-            try:
-                self._stop_hw()
-            finally:
-                self._closed = True
-        self._release()
-
-    @property
-    def closed(self) -> bool:
-        """True after close()."""
-        return self._closed
-
-    def __enter__(self) -> Base:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _timed(self, seconds: float, speed: float, spin: float) -> bool:
-        with self._lock:
-            self._check_open()
-            motion = self._motion.begin()
-            self._drive_velocity(speed, spin)
-        completed = False
-        try:
-            completed = motion.wait(seconds)
-        finally:
-            with self._lock:
-                if self._motion.current is motion:
-                    self._motion.current = None
-                    if not self._closed:
-                        self._stop_hw()
-        return completed
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise InvalidCommand(f"base {self.name!r} is closed")
+            return self._run_timed(
+                move.seconds, lambda: self._drive_velocity(move.mm_per_s, move.deg_per_s)
+            )
+        return self._stop_as_command()
 
     @abstractmethod
     def is_moving(self) -> bool:
@@ -198,8 +129,14 @@ class Base(ABC):
     def _stop_hw(self) -> None:
         """Stop every wheel immediately (lock held)."""
 
-    def _release(self) -> None:  # noqa: B027 - optional hook, most bases hold nothing
-        """Release anything the base holds besides its motors."""
+    def _release(self) -> None:
+        """Release anything the base holds besides its motors (device lock free)."""
+
+    def _stop_locked(self) -> None:
+        self._stop_hw()
+
+    def _release_after_lock(self) -> None:
+        self._release()
 
 
 def _normalized(left: float, right: float) -> tuple[float, float]:
@@ -315,23 +252,14 @@ class DifferentialBase(Base):
             try:
                 motor.set_power(left if on_left else right)
             except Exception as exc:
-                self._stop_after_failure(motor, exc)
-
-    def _stop_after_failure(self, motor: Motor, exc: Exception) -> None:
-        try:
-            self._stop_hw()
-        except TetherError as stop_error:
-            log.warning("base %r: stop after a failed write: %s", self.name, stop_error)
-        raise HardwareError(
-            f"base {self.name!r}: motor {motor.name!r} failed ({exc}); base stopped"
-        ) from exc
+                self._stop_after_failure(f"a failed write to motor {motor.name!r}")
+                raise HardwareError(
+                    f"base {self.name!r}: motor {motor.name!r} failed ({exc}); base stopped"
+                ) from exc
 
     def _ramp_failed(self, exc: Exception) -> None:
         log.error("base %r: ramp step failed (%s); stopping", self.name, exc)
-        try:
-            self._stop_hw()
-        except TetherError as stop_error:
-            log.warning("base %r: stop after a failed ramp step: %s", self.name, stop_error)
+        self._stop_after_failure("a failed ramp step")
 
     def _stop_hw(self) -> None:
         if self._ramp is not None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, Unpack
 
 from gpiozero import DigitalOutputDevice, PWMOutputDevice
 
-from tether.drivers.motor import Motor, log
+from tether.drivers.motor import Motor, MotorTuning, log
 from tether.drivers.pins import make_pin_factory
 from tether.drivers.validate import check_option
 from tether.errors import ConfigError
@@ -58,14 +58,9 @@ class GpioMotor(Motor):
         enable: Pin | None = None,
         enable_active_high: bool = True,
         pwm_frequency: float = 1000,
-        invert: bool = False,
-        max_power: float = 1.0,
-        min_power: float = 0.0,
-        max_rpm: float | None = None,
+        **tuning: Unpack[MotorTuning],
     ) -> None:
-        super().__init__(
-            name, invert=invert, max_power=max_power, min_power=min_power, max_rpm=max_rpm
-        )
+        super().__init__(name, **tuning)
         self.layout = _layout(name, in1, in2, pwm, direction)
         frequency = int(check_option(pwm_frequency, f"motor {name!r} pwm_frequency", 1, 100_000))
         factory = make_pin_factory(pin_factory) if isinstance(pin_factory, str) else pin_factory

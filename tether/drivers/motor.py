@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass
+from typing import TypedDict
 
-from tether.drivers.motion import MotionSlot
+from tether.drivers.actuator import ActuatorLifecycle
 from tether.drivers.validate import check_duration, check_finite, check_number, check_option
 from tether.errors import HardwareError, InvalidCommand, TetherError, Unsupported
 
 log = logging.getLogger("tether.drivers")
+
+
+class MotorTuning(TypedDict, total=False):
+    """How a motor is tuned, whatever drives it: every Motor constructor takes these keywords
+    (as ``**tuning: Unpack[MotorTuning]``) and hands them to Motor, which checks them."""
+
+    invert: bool
+    max_power: float
+    min_power: float
+    max_rpm: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,15 +41,17 @@ class MotorProperties:
     position_reporting: bool
 
 
-class Motor(ABC):
+class Motor(ActuatorLifecycle):
     """A DC motor driven by signed power in [-1, 1]; subclasses implement the device writes.
 
     ``max_power`` scales the whole command range (power 1.0 becomes duty ``max_power``), so a
     6 V motor on a 12 V supply can be limited to 0.5. A duty below ``min_power`` is written as 0,
     since a motor that cannot turn at it would only hum. ``invert`` flips direction. ``max_rpm``
-    (the motor's speed at full duty) enables open-loop ``go_for``.
+    (the motor's speed at full duty) enables open-loop ``go_for``. Backends take these four
+    as MotorTuning keywords and pass them on untouched.
     """
 
+    kind = "motor"
     #: True when a write can block for milliseconds (serial): bases stop such motors in parallel.
     slow_io = False
 
@@ -52,9 +64,7 @@ class Motor(ABC):
         min_power: float = 0.0,
         max_rpm: float | None = None,
     ) -> None:
-        if not isinstance(name, str) or not name:
-            raise InvalidCommand(f"motor name={name!r}: expected a non-empty string")
-        self.name = name
+        super().__init__(name)
         where = f"motor {name!r}"
         self.max_power = check_option(max_power, f"{where} max_power", 0.0, 1.0)
         if self.max_power == 0:
@@ -64,10 +74,7 @@ class Motor(ABC):
             None if max_rpm is None else check_option(max_rpm, f"{where} max_rpm", 1e-3, 1e6)
         )
         self.invert = bool(invert)
-        self._lock = threading.RLock()
-        self._motion = MotionSlot()
         self._power = 0.0
-        self._closed = False
 
     # -- commands -------------------------------------------------------------------------
 
@@ -78,10 +85,7 @@ class Motor(ABC):
     def set_power(self, power: float) -> None:
         """Drive at signed power in [-1, 1] until the next command; cancels a timed move."""
         value = self.check_power(power)
-        with self._lock:
-            self._check_open()
-            self._motion.cancel()
-            self._apply(value)
+        self._command(lambda: self._apply(value))
 
     def plan_go_for(self, rpm: float, revolutions: float) -> MotorMove:
         """Validate a go_for without moving (|rpm| <= max_rpm, at most MAX_MOVE_SECONDS).
@@ -120,42 +124,9 @@ class Motor(ABC):
             return True
         check_duration(move.seconds, f"motor {self.name!r} move of {move.seconds!r} s")
         power = self.check_power(move.power)
-        with self._lock:
-            self._check_open()
-            if move.seconds == 0 or power == 0:
-                self._motion.cancel()
-                self._stop_locked()
-                return True
-            motion = self._motion.begin()
-            self._apply(power)
-        completed = False
-        try:
-            completed = motion.wait(move.seconds)
-        finally:
-            with self._lock:
-                if self._motion.current is motion:
-                    self._motion.current = None
-                    self._stop_locked()
-        return completed
-
-    def stop(self) -> None:
-        """Cut power now and end any timed move; idempotent and safe after close()."""
-        with self._lock:
-            self._motion.cancel()
-            if not self._closed:
-                self._stop_locked()
-
-    def close(self) -> None:
-        """Stop, then release the hardware; idempotent."""
-        with self._lock:
-            if self._closed:
-                return
-            self._motion.cancel()
-            try:
-                self._stop_locked()
-            finally:
-                self._closed = True
-                self._release()
+        if move.seconds == 0 or power == 0:
+            return self._stop_as_command()
+        return self._run_timed(move.seconds, lambda: self._apply(power))
 
     # -- state ----------------------------------------------------------------------------
 
@@ -176,22 +147,6 @@ class Motor(ABC):
         """What this motor supports."""
         return MotorProperties(position_reporting=False)
 
-    @property
-    def closed(self) -> bool:
-        """True after close()."""
-        return self._closed
-
-    @property
-    def command_locks(self) -> list[threading.RLock]:
-        """The device lock: free means a command won't wait behind a stop in progress."""
-        return [self._lock]
-
-    def __enter__(self) -> Motor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"power={self._power:+.3f}"
         return f"<{type(self).__name__} {self.name!r} {state}>"
@@ -210,10 +165,10 @@ class Motor(ABC):
         try:
             self._write_duty(duty)
         except TetherError:
-            self._emergency_stop()
+            self._stop_after_failure("a failed write")
             raise
         except Exception as exc:
-            self._emergency_stop()
+            self._stop_after_failure("a failed write")
             raise HardwareError(f"motor {self.name!r}: write failed: {exc}") from exc
         self._power = power
 
@@ -221,17 +176,8 @@ class Motor(ABC):
         self._power = 0.0
         self._stop_hw()
 
-    def _emergency_stop(self) -> None:
-        try:
-            self._stop_locked()
-        except TetherError as exc:
-            log.warning("motor %r: stop after a failed write also failed: %s", self.name, exc)
-        except Exception:
-            log.exception("motor %r: stop after a failed write also failed", self.name)
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise InvalidCommand(f"motor {self.name!r} is closed")
+    def _release_in_lock(self) -> None:
+        self._release()
 
     @abstractmethod
     def _write_duty(self, duty: float) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Unpack
 
-from tether.drivers.motor import Motor
+from tether.drivers.actuator import OWED_STOP_RETRY_SECONDS, OwedStop
+from tether.drivers.motor import Motor, MotorTuning
 from tether.errors import ConfigError, HardwareError
 from tether.protocols import pca9685 as reg
 
@@ -20,8 +21,8 @@ HAT_LAYOUTS: dict[str, dict[str, tuple[int, int, int]]] = {
     "waveshare": {"A": (0, 1, 2), "B": (5, 3, 4)},
 }
 HAT_ADDRESSES = {"adafruit": 0x60, "waveshare": 0x40}
-#: How long a stop refused by the bus (NACK) keeps being retried in the background.
-OWED_STOP_RETRY_SECONDS = 600.0
+
+__all__ = ["HAT_ADDRESSES", "HAT_LAYOUTS", "OWED_STOP_RETRY_SECONDS", "PCA9685", "HatMotor"]
 
 
 class PCA9685:
@@ -139,6 +140,7 @@ class HatMotor(Motor):
 
     Name the motor by HAT layout (``hat="adafruit", motor="M1"`` or ``hat="waveshare",
     motor="A"``) or give ``channels=(pwm, in1, in2)``. IN1 high is forward; ``invert`` flips.
+    A stop the bus refuses (NACK) is owed: retried in the background until the chip answers.
     """
 
     def __init__(
@@ -149,19 +151,13 @@ class HatMotor(Motor):
         hat: str | None = None,
         motor: str | None = None,
         channels: tuple[int, int, int] | None = None,
-        invert: bool = False,
-        max_power: float = 1.0,
-        min_power: float = 0.0,
-        max_rpm: float | None = None,
+        **tuning: Unpack[MotorTuning],
     ) -> None:
-        super().__init__(
-            name, invert=invert, max_power=max_power, min_power=min_power, max_rpm=max_rpm
-        )
+        super().__init__(name, **tuning)
         self.chip = chip
         self.pwm, self.in1, self.in2 = _channels(name, hat, motor, channels)
         self._forward: bool | None = None
-        self._stop_owed = False
-        self._retrier: threading.Thread | None = None
+        self._owed_stop = OwedStop(name, self._write_stop)
         with chip.lock:
             self._stop_hw()
 
@@ -174,57 +170,28 @@ class HatMotor(Motor):
             self.chip.set_duty(self.in2, 0.0 if forward else 1.0)
             self.chip.set_duty(self.pwm, abs(duty))
             self._forward = forward
-            self._stop_owed = False
+            self._owed_stop.settle()
 
     def _stop_hw(self) -> None:
         with self.chip.lock:
+            self._owed_stop.owe()  # until the PWM write lands
             try:
-                self.chip.set_duty(self.pwm, 0.0)
+                self._write_stop()
             except HardwareError:
-                self._all_off_fallback()
-                self._owe_stop()
+                if self._owed_stop.owed:
+                    self._all_off_fallback()
+                    self._owed_stop.keep_retrying(self._lock, lambda: self._closed)
                 raise
-            self._stop_owed = False
+
+    def _write_stop(self) -> None:
+        """PWM off first: that alone stops the motor, so the stop is no longer owed; then the
+        direction inputs."""
+        with self.chip.lock:
+            self.chip.set_duty(self.pwm, 0.0)
+            self._owed_stop.settle()
             self.chip.set_duty(self.in1, 0.0)
             self.chip.set_duty(self.in2, 0.0)
             self._forward = None
-
-    def _owe_stop(self) -> None:
-        """The bus refused the stop: keep retrying until it lands or a newer command does."""
-        self._stop_owed = True
-        if self._retrier is not None and self._retrier.is_alive():
-            return
-        retrier = threading.Thread(
-            target=self._deliver_owed_stop, name=f"tether-owed-stop-{self.name}", daemon=True
-        )
-        try:
-            retrier.start()
-        except RuntimeError as exc:  # the thread limit: the bus error is what the caller needs
-            log.error("motor %r: no thread to retry the refused stop (%s); the next stop or "
-                      "command retries it", self.name, exc)
-            return
-        self._retrier = retrier
-
-    def _deliver_owed_stop(self) -> None:
-        give_up = time.monotonic() + OWED_STOP_RETRY_SECONDS
-        while time.monotonic() < give_up:
-            time.sleep(0.05)
-            with self._lock:
-                if not self._stop_owed or self._closed:
-                    return
-                try:
-                    with self.chip.lock:
-                        self.chip.set_duty(self.pwm, 0.0)
-                        self._stop_owed = False
-                        self.chip.set_duty(self.in1, 0.0)
-                        self.chip.set_duty(self.in2, 0.0)
-                        self._forward = None
-                    log.warning("motor %r: owed stop delivered once the bus answered", self.name)
-                    return
-                except HardwareError:
-                    continue
-        log.error("motor %r: stop still not delivered after %.0f s", self.name,
-                  OWED_STOP_RETRY_SECONDS)
 
     def _all_off_fallback(self) -> None:
         """The PWM write failed: try the one-write all-off (stops every motor on the chip)."""

@@ -13,6 +13,7 @@ from tether.fakes.motor import FakeMotor, PowerSample
 from tether.fakes.rover import FakeRover, RoverState
 
 if TYPE_CHECKING:
+    from tether.fakes.gamepad import FakeGamepad
     from tether.fakes.hbridge import (
         DRV8833,
         L298N,
@@ -23,8 +24,12 @@ if TYPE_CHECKING:
         PhaseEnableBridge,
     )
     from tether.fakes.pins import FakePinFactory, FakePWMPin, PinChange
+    from tether.fakes.pololu_smc import FakeSmc
+    from tether.fakes.roboclaw import FakeRoboClaw
+    from tether.fakes.sabertooth import FakeSabertooth
+    from tether.fakes.serial_device import DualChannelController, PtySerialDevice
     from tether.fakes.sim import SimRover, build_sim_rover
-    from tether.input.fake import FakeGamepad
+    from tether.fakes.smbus import FakePCA9685, FakeSMBus
 
 _LAZY = {
     "DRV8833": "tether.fakes.hbridge",
@@ -37,8 +42,15 @@ _LAZY = {
     "FakePinFactory": "tether.fakes.pins",
     "FakePWMPin": "tether.fakes.pins",
     "PinChange": "tether.fakes.pins",
+    "FakeSmc": "tether.fakes.pololu_smc",
+    "FakeRoboClaw": "tether.fakes.roboclaw",
+    "FakeSabertooth": "tether.fakes.sabertooth",
+    "DualChannelController": "tether.fakes.serial_device",
+    "PtySerialDevice": "tether.fakes.serial_device",
+    "FakePCA9685": "tether.fakes.smbus",
+    "FakeSMBus": "tether.fakes.smbus",
     "SimRover": "tether.fakes.sim",
-    "FakeGamepad": "tether.input.fake",
+    "FakeGamepad": "tether.fakes.gamepad",
     "build_sim_rover": "tether.fakes.sim",
 }
 
@@ -46,20 +58,27 @@ __all__ = [
     "DRV8833",
     "L298N",
     "TB6612",
+    "DualChannelController",
     "DutyChannel",
     "DutySample",
     "FakeClock",
     "FakeGamepad",
     "FakeMotor",
+    "FakePCA9685",
     "FakePWMPin",
     "FakePinFactory",
+    "FakeRoboClaw",
     "FakeRover",
+    "FakeSMBus",
+    "FakeSabertooth",
+    "FakeSmc",
     "HBridge",
     "InInBridge",
     "InInPwmBridge",
     "PhaseEnableBridge",
     "PinChange",
     "PowerSample",
+    "PtySerialDevice",
     "RoverState",
     "SimRover",
     "build_sim_rover",
@@ -67,7 +86,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """Load gpiozero-based fakes on first use."""
+    """Load the gpiozero-based fakes, the simulator and the gamepad (which imports tether.input)
+    on first use."""
     if name in _LAZY:
         import importlib
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import TypedDict, Unpack
 
 from tether.fakes.channel import DutyChannel
 from tether.fakes.pins import FakePinFactory
 
 Pin = int | str
+
+
+class StandbyPin(TypedDict, total=False):
+    """The optional standby/sleep pin every bridge model takes, and its active level."""
+
+    enable: Pin | None
+    enable_active_high: bool
 
 
 class HBridge(DutyChannel, ABC):
@@ -62,14 +70,9 @@ class InInBridge(HBridge):
         factory: FakePinFactory,
         in1: Pin,
         in2: Pin,
-        *,
-        enable: Pin | None = None,
-        enable_active_high: bool = True,
+        **standby: Unpack[StandbyPin],
     ) -> None:
-        super().__init__(
-            factory, {"in1": in1, "in2": in2}, enable=enable,
-            enable_active_high=enable_active_high,
-        )
+        super().__init__(factory, {"in1": in1, "in2": in2}, **standby)
 
     def _duty_from_pins(self) -> float:
         return self.level("in1") - self.level("in2")
@@ -84,14 +87,9 @@ class InInPwmBridge(HBridge):
         in1: Pin,
         in2: Pin,
         pwm: Pin,
-        *,
-        enable: Pin | None = None,
-        enable_active_high: bool = True,
+        **standby: Unpack[StandbyPin],
     ) -> None:
-        super().__init__(
-            factory, {"in1": in1, "in2": in2, "pwm": pwm}, enable=enable,
-            enable_active_high=enable_active_high,
-        )
+        super().__init__(factory, {"in1": in1, "in2": in2, "pwm": pwm}, **standby)
 
     def _duty_from_pins(self) -> float:
         forward, backward = self.level("in1") > 0.5, self.level("in2") > 0.5
@@ -108,14 +106,9 @@ class PhaseEnableBridge(HBridge):
         factory: FakePinFactory,
         direction: Pin,
         pwm: Pin,
-        *,
-        enable: Pin | None = None,
-        enable_active_high: bool = True,
+        **standby: Unpack[StandbyPin],
     ) -> None:
-        super().__init__(
-            factory, {"direction": direction, "pwm": pwm}, enable=enable,
-            enable_active_high=enable_active_high,
-        )
+        super().__init__(factory, {"direction": direction, "pwm": pwm}, **standby)
 
     def _duty_from_pins(self) -> float:
         return self.level("pwm") if self.level("direction") > 0.5 else -self.level("pwm")

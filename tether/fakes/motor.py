@@ -6,8 +6,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Unpack
 
-from tether.drivers.motor import Motor
+from tether.drivers.motor import Motor, MotorTuning
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +31,9 @@ class FakeMotor(Motor):
         name: str,
         *,
         clock: Callable[[], float] = time.monotonic,
-        invert: bool = False,
-        max_power: float = 1.0,
-        min_power: float = 0.0,
-        max_rpm: float | None = None,
+        **tuning: Unpack[MotorTuning],
     ) -> None:
-        super().__init__(
-            name, invert=invert, max_power=max_power, min_power=min_power, max_rpm=max_rpm
-        )
+        super().__init__(name, **tuning)
         self.clock = clock
         self.history: list[PowerSample] = [PowerSample(clock(), 0.0)]
         self.stop_calls = 0

@@ -49,8 +49,6 @@ class FakeSmc(PtySerialDevice):
         self.errors = proto.SAFE_START_VIOLATION
         self.errors_occurred = self.errors
         self.serial_errors = 0
-        self.last_command = clock()
-        self.timeouts = 0
         self.executed: list[proto.Command] = []
         super().__init__(clock=clock, pty=pty)
 
@@ -128,21 +126,13 @@ class FakeSmc(PtySerialDevice):
         with self._lock:
             self.errors &= ~bits | proto.SAFE_START_VIOLATION
 
-    def check_timeout(self) -> None:
-        """Raise the command-timeout error if no valid command came within the stored timeout."""
-        with self._lock:
-            self._expire(self.clock())
-
-    def seconds_until_timeout(self) -> float | None:
+    def _timeout_after(self) -> float | None:
+        """The stored command timeout, until it has fired (every valid command clears it)."""
         if self.command_timeout <= 0 or self.errors & proto.COMMAND_TIMEOUT:
             return None
-        return max(0.0, self.last_command + self.command_timeout - self.clock())
+        return self.command_timeout
 
-    def _expire(self, now: float) -> None:
-        if self.command_timeout <= 0 or self.errors & proto.COMMAND_TIMEOUT:
-            return
-        if now - self.last_command < self.command_timeout:
-            return
+    def _time_out(self, when: float) -> None:
         if self.channel.duty != 0.0:
             self.timeouts += 1
-        self.set_error(proto.COMMAND_TIMEOUT, self.last_command + self.command_timeout)
+        self.set_error(proto.COMMAND_TIMEOUT, when)

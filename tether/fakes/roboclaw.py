@@ -5,27 +5,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from tether.fakes.channel import DutyChannel
-from tether.fakes.serial_device import PtySerialDevice
+from tether.fakes.serial_device import DualChannelController
 from tether.protocols import roboclaw as proto
 
 
-class FakeRoboClaw(PtySerialDevice):
+class FakeRoboClaw(DualChannelController):
     """A dual-channel RoboClaw at one address; `channels[1]` and `[2]` feed the rover model.
 
     Faults for tests: ``answer = False`` keeps acting on commands but sends nothing back (a broken
     RX wire), ``ack`` replaces the 0xFF acknowledgement, ``corrupt_crc`` spoils read replies.
     """
 
+    drive_commands = (proto.DRIVE_FORWARD, proto.DRIVE_BACKWARD, proto.DRIVE_7BIT)
+
     def __init__(
         self, address: int = 0x80, *, clock: Callable[[], float] = time.monotonic, pty: bool = True
     ) -> None:
-        self.address = address
         self.parser = proto.PacketParser()
-        self.channels = {1: DutyChannel(clock()), 2: DutyChannel(clock())}
-        self.timeout = 0.0
-        self.last_command = clock()
-        self.timeouts = 0
         self.encoders = {1: 0, 2: 0}
         self.encoder_status = {1: 0, 2: 0}
         self.battery_tenths = 120
@@ -33,7 +29,7 @@ class FakeRoboClaw(PtySerialDevice):
         self.answer = True
         self.ack = proto.ACK
         self.corrupt_crc = False
-        super().__init__(clock=clock, pty=pty)
+        super().__init__(address, clock=clock, pty=pty)
 
     def on_bytes(self, data: bytes, now: float) -> None:
         for packet in self.parser.feed(data, now):
@@ -50,15 +46,11 @@ class FakeRoboClaw(PtySerialDevice):
             self.send(bytes((self.ack,)))
 
     def _apply(self, command: int, payload: bytes, now: float) -> None:
+        if self._drive(command, payload, now):
+            return
         for channel in (1, 2):
             if command == proto.DUTY[channel]:
                 self._set(channel, now, int.from_bytes(payload, "big", signed=True))
-            elif command == proto.DRIVE_FORWARD[channel]:
-                self.channels[channel].set_duty(now, payload[0] / 127)
-            elif command == proto.DRIVE_BACKWARD[channel]:
-                self.channels[channel].set_duty(now, -payload[0] / 127)
-            elif command == proto.DRIVE_7BIT[channel]:
-                self.channels[channel].set_duty(now, max(-1.0, (payload[0] - 64) / 63))
         if command == proto.MIXED_DUTY:
             self._set(1, now, int.from_bytes(payload[:2], "big", signed=True))
             self._set(2, now, int.from_bytes(payload[2:], "big", signed=True))
@@ -89,17 +81,3 @@ class FakeRoboClaw(PtySerialDevice):
         channel = 1 if command == proto.READ_ENCODER[1] else 2
         count = self.encoders[channel] & 0xFFFF_FFFF
         return count.to_bytes(4, "big") + bytes((self.encoder_status[channel],))
-
-    def check_timeout(self) -> None:
-        """Both channels stop when no valid command came within the serial timeout."""
-        now = self.clock()
-        if self.timeout > 0 and now - self.last_command >= self.timeout:
-            if any(c.duty != 0.0 for c in self.channels.values()):
-                self.timeouts += 1
-            for channel in self.channels.values():
-                channel.set_duty(self.last_command + self.timeout, 0.0)
-
-    def seconds_until_timeout(self) -> float | None:
-        if self.timeout <= 0 or all(c.duty == 0.0 for c in self.channels.values()):
-            return None
-        return max(0.0, self.last_command + self.timeout - self.clock())

@@ -1,7 +1,9 @@
 """Fake serial devices on a pty: pyserial opens `device.path` exactly as it would a USB adapter.
 
 A device can also be used without a pty (``pty=False``): feed it bytes with ``feed()`` and read
-what it would answer from ``replies``, for pure codec tests.
+what it would answer from ``replies``, for pure codec tests. Every fake controller's own timeout
+(the last line of defence when tether dies) is modelled here once: each device says only how
+long a silence it tolerates now and what it does when the silence runs out.
 """
 
 from __future__ import annotations
@@ -16,16 +18,20 @@ import time
 import tty
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Self
+from typing import ClassVar, Self
+
+from tether.fakes.channel import DutyChannel
 
 _CHUNK = 4096
 
 
 class PtySerialDevice(ABC):
-    """The device end of a serial line, with unplug/replug and a controller-side timeout hook."""
+    """The device end of a serial line, with unplug/replug and the controller's own timeout."""
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic, pty: bool = True) -> None:
         self.clock = clock
+        self.last_command = clock()
+        self.timeouts = 0
         self.received = bytearray()
         self.replies = bytearray()
         self._lock = threading.RLock()
@@ -167,15 +173,81 @@ class PtySerialDevice(ABC):
             return
         self.feed(data)
 
+    # -- the controller's own timeout -----------------------------------------------------
+
+    def check_timeout(self) -> None:
+        """Apply the controller-side timeout if it has run out (call after advancing a clock)."""
+        with self._lock:
+            self._expire(self.clock())
+
+    def seconds_until_timeout(self) -> float | None:
+        """How long the reader may sleep before the timeout must be checked (None: forever)."""
+        quiet = self._timeout_after()
+        return None if quiet is None else max(0.0, self.last_command + quiet - self.clock())
+
+    def _expire(self, now: float) -> None:
+        """Time out if no valid command came within the silence the device tolerates now."""
+        quiet = self._timeout_after()
+        if quiet is not None and now - self.last_command >= quiet:
+            self._time_out(self.last_command + quiet)
+
     # -- for each device ------------------------------------------------------------------
 
     @abstractmethod
     def on_bytes(self, data: bytes, now: float) -> None:
         """Parse bytes exactly as the device does and act on complete, valid commands."""
 
-    def check_timeout(self) -> None:  # noqa: B027 - devices without a timeout keep this no-op
-        """Apply the controller-side timeout if it has run out (call after advancing a clock)."""
-
-    def seconds_until_timeout(self) -> float | None:
-        """How long the reader may sleep before the timeout must be checked (None: forever)."""
+    def _timeout_after(self) -> float | None:
+        """Seconds without a valid command after which the device acts by itself, counted from
+        `last_command`; None while nothing would happen (timeout off, or nothing to stop)."""
         return None
+
+    def _time_out(self, when: float) -> None:  # noqa: B027 - devices without a timeout
+        """What the device does when its timeout runs out at `when`."""
+
+
+class DualChannelController(PtySerialDevice):
+    """A two-channel controller at one address whose serial timeout stops both channels when
+    no valid command came in time (Sabertooth; RoboClaw, which also speaks its drive commands).
+
+    `channels[1]` and `[2]` feed the rover model; `timeout` is the armed timeout in seconds
+    (0: off), `timeouts` counts the times it stopped a moving channel.
+    """
+
+    #: The protocol's drive commands by channel: (forward, backward, 7-bit).
+    drive_commands: ClassVar[tuple[dict[int, int], dict[int, int], dict[int, int]]]
+
+    def __init__(
+        self, address: int, *, clock: Callable[[], float] = time.monotonic, pty: bool = True
+    ) -> None:
+        self.address = address
+        self.channels = {1: DutyChannel(clock()), 2: DutyChannel(clock())}
+        self.timeout = 0.0
+        super().__init__(clock=clock, pty=pty)
+
+    def _drive(self, command: int, data: bytes, now: float) -> bool:
+        """Apply a Sabertooth-style drive command (speed 0-127, or 7-bit with 64 as stop);
+        False if `command` is not one."""
+        forward, backward, seven_bit = self.drive_commands
+        for channel in (1, 2):
+            if command == forward[channel]:
+                duty = data[0] / 127
+            elif command == backward[channel]:
+                duty = -data[0] / 127
+            elif command == seven_bit[channel]:
+                duty = max(-1.0, (data[0] - 64) / 63)
+            else:
+                continue
+            self.channels[channel].set_duty(now, duty)
+            return True
+        return False
+
+    def _timeout_after(self) -> float | None:
+        if self.timeout <= 0 or all(c.duty == 0.0 for c in self.channels.values()):
+            return None
+        return self.timeout
+
+    def _time_out(self, when: float) -> None:
+        self.timeouts += 1
+        for channel in self.channels.values():
+            channel.set_duty(when, 0.0)

@@ -1,6 +1,8 @@
 """Gamepad input behind one small interface: normalised axes, named buttons, (dis)connections.
 
 Importing this package never imports evdev; `EvdevGamepad` loads it when a real pad is opened.
+`FakeGamepad` lives with the other fakes (tether.fakes.gamepad) and loads on first use, since
+it imports this package's events.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from tether.input.events import (
     PadEvent,
     PadState,
 )
-from tether.input.fake import FakeGamepad
 from tether.input.mapping import (
     EIGHTBITDO,
     GENERIC,
@@ -38,6 +39,7 @@ from tether.input.recording import (
 from tether.input.source import PadSource
 
 if TYPE_CHECKING:
+    from tether.fakes.gamepad import FakeGamepad
     from tether.input.evdev_backend import EvdevGamepad, list_gamepads
 
 __all__ = [
@@ -70,9 +72,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """Load the evdev backend only when asked for."""
+    """Load the evdev backend, and the fake pad, only when asked for."""
     if name in ("EvdevGamepad", "list_gamepads"):
         from tether.input import evdev_backend
 
         return getattr(evdev_backend, name)
+    if name == "FakeGamepad":
+        from tether.fakes.gamepad import FakeGamepad
+
+        return FakeGamepad
     raise AttributeError(f"module 'tether.input' has no attribute {name!r}")
