@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TypedDict, Unpack
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypedDict, Unpack
 
 from tether.fakes.channel import DutyChannel
-from tether.fakes.pins import FakePinFactory
 
 Pin = int | str
 
@@ -18,8 +18,20 @@ class StandbyPin(TypedDict, total=False):
     enable_active_high: bool
 
 
+class PinSource(Protocol):
+    """Pins a chip model watches: FakePinFactory, or the fake pigpiod's PigpioPins."""
+
+    def clock(self) -> float: ...
+
+    def state(self, pin: Pin, /) -> float: ...
+
+    def watch(
+        self, pins: Sequence[Pin], listener: Callable[[str, float, float], None], /
+    ) -> None: ...
+
+
 class HBridge(DutyChannel, ABC):
-    """One motor channel of a driver chip, watching its input pins on a FakePinFactory.
+    """One motor channel of a driver chip, watching its input pins on a PinSource.
 
     ``enable`` is an optional standby/sleep pin: the outputs are off unless it is at its active
     level (high, or low with ``enable_active_high=False``).
@@ -27,7 +39,7 @@ class HBridge(DutyChannel, ABC):
 
     def __init__(
         self,
-        factory: FakePinFactory,
+        factory: PinSource,
         pins: dict[str, Pin],
         *,
         enable: Pin | None = None,
@@ -67,7 +79,7 @@ class InInBridge(HBridge):
 
     def __init__(
         self,
-        factory: FakePinFactory,
+        factory: PinSource,
         in1: Pin,
         in2: Pin,
         **standby: Unpack[StandbyPin],
@@ -83,7 +95,7 @@ class InInPwmBridge(HBridge):
 
     def __init__(
         self,
-        factory: FakePinFactory,
+        factory: PinSource,
         in1: Pin,
         in2: Pin,
         pwm: Pin,
@@ -103,7 +115,7 @@ class PhaseEnableBridge(HBridge):
 
     def __init__(
         self,
-        factory: FakePinFactory,
+        factory: PinSource,
         direction: Pin,
         pwm: Pin,
         **standby: Unpack[StandbyPin],
