@@ -6,23 +6,14 @@ import math
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from tether.contract.properties import BaseProperties as BaseProperties  # noqa: PLC0414
 from tether.drivers.motion import MotionSlot, TimedMove
 from tether.drivers.motor import Motor, log
 from tether.drivers.parallel_stop import ParallelStopper
 from tether.drivers.ramp import PowerRamp
 from tether.drivers.validate import check_duration, check_finite, check_number, check_option
 from tether.errors import HardwareError, InvalidCommand, TetherError, Unsupported
-
-
-@dataclass(frozen=True, slots=True)
-class BaseProperties:
-    """Geometry a client may ask for (Viam's GetProperties)."""
-
-    width_meters: float
-    turning_radius_meters: float
-    wheel_circumference_meters: float
 
 
 class Base(ABC):
