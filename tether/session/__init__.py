@@ -7,6 +7,7 @@ from tether.session.context import (
     to_context,
 )
 from tether.session.events import OwnershipChange, StopEvent, StopOutcome, StopReason
+from tether.session.guard import OwnershipGuard
 from tether.session.manager import SessionManager
 from tether.session.session import MAX_WINDOW, MIN_WINDOW, Session, check_window
 
@@ -14,6 +15,7 @@ __all__ = [
     "MAX_WINDOW",
     "MIN_WINDOW",
     "OwnershipChange",
+    "OwnershipGuard",
     "Session",
     "SessionManager",
     "StopEvent",
