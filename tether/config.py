@@ -13,6 +13,7 @@ from typing import Any
 
 from tether.config_auth import DEFAULT_TOKEN_LIFETIME, ApiKey, parse_auth, private_file
 from tether.config_table import PIN, Table
+from tether.contract.address import parse_listen
 from tether.errors import ConfigError
 from tether.motor_config import MotorConfig, parse_motors
 from tether.session.manager import MAX_WINDOW, MIN_WINDOW
@@ -241,17 +242,6 @@ def _web(table: Table, has_keys: bool) -> WebConfig:
     return WebConfig(enabled, listen, table.get("allow_shared_base", bool, False), checked)
 
 
-def parse_listen(listen: str, where: str) -> tuple[str, int] | str:
-    """'HOST:PORT' -> (host, port); 'unix:PATH' -> PATH."""
-    if listen.startswith("unix:"):
-        path = listen[5:]
-        if not path:
-            raise ConfigError(f"{where} = {listen!r}: expected unix:/path/to/socket")
-        return path
-    host, _, port = listen.rpartition(":")
-    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ConfigError(f"{where} = {listen!r}: expected HOST:PORT or unix:PATH")
-    return host.strip("[]"), int(port)
 
 
 def _chips(tables: Iterator[Table]) -> tuple[ChipConfig, ...]:

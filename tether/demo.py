@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tether.contract.resource import Resource
 from tether.demo_configs import demo_config
-from tether.drivers.resource import Resource
 from tether.fakes.sim import SimRover, build_sim_rover
 from tether.server.background import BackgroundDaemon
 from tether.session import SessionManager, safety_monitor, to_context

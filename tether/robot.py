@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tether.config import BaseConfig, MotorConfig, RobotConfig
+from tether.contract.resource import Resource
 from tether.drivers.base import Base, DifferentialBase
 from tether.drivers.motor import Motor
-from tether.drivers.resource import Resource
 from tether.errors import ConfigError, HardwareError, TetherError
 from tether.fakes.channel import DutyChannel, MirroredOutput
 from tether.fakes.rover import FakeRover

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from tether.motor_config import MotorConfig
+from typing import Any, Protocol
 
 GPIO_PINS = ("in1", "in2", "pwm", "direction", "enable")
 
@@ -31,7 +28,21 @@ class Claim:
         return long[: len(short)] == short
 
 
-def claims(motor: MotorConfig, ports: Mapping[str, str]) -> Iterator[Claim]:
+class WiredMotor(Protocol):
+    """What claims() reads of a configured motor (tether.motor_config.MotorConfig), named here
+    so that module and this one do not import each other."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def driver(self) -> str: ...
+
+    @property
+    def options(self) -> Mapping[str, Any]: ...
+
+
+def claims(motor: WiredMotor, ports: Mapping[str, str]) -> Iterator[Claim]:
     """Everything `motor` drives; options are already checked (pins are BCM numbers)."""
     options = motor.options
     if motor.driver == "gpio":
@@ -49,7 +60,7 @@ def claims(motor: MotorConfig, ports: Mapping[str, str]) -> Iterator[Claim]:
                     f"channel {channel} of the {motor.driver} at {address} on {path}")
 
 
-def _hat_claims(motor: MotorConfig) -> Iterator[Claim]:
+def _hat_claims(motor: WiredMotor) -> Iterator[Claim]:
     from tether.drivers.pca9685 import HAT_LAYOUTS  # no smbus2
 
     options = motor.options

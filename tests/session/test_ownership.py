@@ -130,13 +130,12 @@ def test_ownership_moved_during_expiry_is_not_stopped_for_the_old_owner(
     with to_context(a):
         safety_monitor(base)
     clock.advance(0.5)
-    with manager._lock:
-        jobs = manager._collect_due_locked(clock())
+    jobs = manager._registry.collect_due(clock())
     assert [job.name for job in jobs] == ["base"]
     with to_context(b):
         safety_monitor(base)
-    manager._dispatch(jobs)
-    manager._wait(jobs)
+    manager._stopper.dispatch(jobs)
+    manager._stopper.wait(jobs)
     assert base.stops == []
     assert [job.final.outcome for job in jobs if job.final] == [StopOutcome.SUPERSEDED]
     assert manager.owner_of("base") is b

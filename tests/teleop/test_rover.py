@@ -211,3 +211,22 @@ def test_a_bluetooth_pad_out_of_range_stops_the_rover_when_the_kernel_drops_it()
         ]
     finally:
         sim.close()
+
+
+def test_a_teleop_command_takes_the_base_so_the_pads_silence_stops_it(sim: SimRover) -> None:
+    """In-process as on the daemon, a command moves ownership to its session as it runs (last
+    monitor wins): a pad that drives a base another session had claimed owns it, so when the
+    pad's session lapses the base stops instead of driving on under the other session."""
+    clock = FakeClock(start=100.0)
+    with SessionManager(clock=clock, watchdog=False) as sessions:
+        drive = LocalDrive(sim.base, sessions, heartbeat_window=0.5)
+        other = sessions.start(heartbeat_window=60.0)
+        sessions.associate(other.id, "base", sim.base)
+        drive.set_power(0.5, 0.0)
+        assert sim.base.is_moving()
+        clock.advance(1.0)  # the pad goes silent past its window; the other session lives
+        sessions.expire_due()
+        duties = sim.duties()
+        assert all(duty == 0.0 for duty in duties.values()), f"left driving: {duties}"
+        assert sessions.owner_of("base") is None
+        drive.close()

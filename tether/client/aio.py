@@ -20,7 +20,9 @@ from grpclib.client import Channel
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 
-from tether.config import parse_listen
+from tether.client.connection import Metadata
+from tether.client.proxies import AsyncBase, AsyncMotor
+from tether.contract.address import parse_listen
 from tether.errors import (
     ConnectionLost,
     HardwareError,
@@ -147,22 +149,18 @@ class AsyncClient:
 
     # -- resources --------------------------------------------------------------------------
 
-    def base(self, name: str = "base") -> Any:
+    def base(self, name: str = "base") -> AsyncBase:
         """A proxy for the base with that name (validates locally, like the driver)."""
-        from tether.client.proxies import AsyncBase
-
         return AsyncBase(self, name)
 
-    def motor(self, name: str) -> Any:
+    def motor(self, name: str) -> AsyncMotor:
         """A proxy for the motor with that name."""
-        from tether.client.proxies import AsyncMotor
-
         return AsyncMotor(self, name)
 
     async def resource_names(self) -> list[tuple[str, str]]:
         """(subtype, name) of every resource the daemon serves."""
         stub = robot_grpc.RobotServiceStub(self.channel)
-        response = await self._call(
+        response = await self.call(
             lambda m: stub.ResourceNames(robot_pb2.ResourceNamesRequest(), metadata=m)
         )
         return [(r.subtype, r.name) for r in response.resources]
@@ -170,12 +168,12 @@ class AsyncClient:
     async def stop_all(self) -> None:
         """Stop every actuator on the rover."""
         stub = robot_grpc.RobotServiceStub(self.channel)
-        await self._call(lambda m: stub.StopAll(robot_pb2.StopAllRequest(), metadata=m))
+        await self.call(lambda m: stub.StopAll(robot_pb2.StopAllRequest(), metadata=m))
 
     async def status(self) -> control_pb2.StatusResponse:
         """What `tether status` shows."""
         stub = control_grpc.ControlServiceStub(self.channel)
-        return await self._call(lambda m: stub.Status(control_pb2.StatusRequest(), metadata=m))
+        return await self.call(lambda m: stub.Status(control_pb2.StatusRequest(), metadata=m))
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -201,15 +199,25 @@ class AsyncClient:
             raise ConnectionLost(f"not connected to {self.address}; call reconnect()")
         return self._channel
 
-    def metadata(self, *, monitored: bool = False) -> dict[str, str]:
+    def metadata(self, *, monitored: bool = False) -> Metadata:
         """Auth for every call, plus the session id on monitored ones."""
         metadata = {"authorization": f"Bearer {self._token}"} if self._token else {}
         if monitored and self.session_id:
             metadata["viam-sid"] = self.session_id
         return metadata
 
-    async def _call(self, call: Callable[[dict[str, str]], Awaitable[T]], *,
-                    monitored: bool = False) -> T:
+    async def call(self, call: Callable[[Metadata], Awaitable[T]]) -> T:
+        """An unmonitored call (stop, queries, sessions): tether's errors, never gRPC's."""
+        return await self._authorized(call, monitored=False)
+
+    async def command(self, call: Callable[[Metadata], Awaitable[T]]) -> T:
+        """A monitored call: inside a session block, a lapsed session is replaced first."""
+        if self._active is not None and self.session_id is None:
+            await self._active.start(None)
+        return await self._authorized(call, monitored=True)
+
+    async def _authorized(self, call: Callable[[Metadata], Awaitable[T]], *,
+                          monitored: bool) -> T:
         """A call with a fresh token: renewed at half-life, and once more if the daemon refuses
         it (its clock jumped, or it now has a shorter lifetime); a refused call never ran."""
         if self._token is not None and self._clock() >= self._renew_at:
@@ -227,8 +235,9 @@ class AsyncClient:
             await self._log_in()
             return await self._send(call, monitored=monitored)
 
-    async def _send(self, call: Callable[[dict[str, str]], Awaitable[T]], *,
+    async def _send(self, call: Callable[[Metadata], Awaitable[T]], *,
                     monitored: bool = False) -> T:
+        """Make the call with its metadata; gRPC errors become tether's."""
         try:
             return await call(self.metadata(monitored=monitored))
         except GRPCError as exc:
@@ -240,12 +249,6 @@ class AsyncClient:
             raise ConnectionLost(
                 f"connection to {self.address} lost ({exc}); call reconnect()"
             ) from exc
-
-    async def command(self, call: Callable[[dict[str, str]], Awaitable[T]]) -> T:
-        """A monitored call: inside a session block, a lapsed session is replaced first."""
-        if self._active is not None and self.session_id is None:
-            await self._active.start(None)
-        return await self._call(call, monitored=True)
 
     _active: AsyncSession | None = None
 
@@ -270,7 +273,7 @@ class AsyncSession:
         request = control_pb2.StartSessionRequest(
             resume=resume or "", heartbeat_window_s=self.requested_window or 0.0
         )
-        response = await self.client._call(lambda m: stub.StartSession(request, metadata=m))
+        response = await self.client.call(lambda m: stub.StartSession(request, metadata=m))
         self.id, self.heartbeat_window = response.id, response.heartbeat_window_s
         self.client.session_id, self.client._active = self.id, self
         await self._detach()
@@ -304,7 +307,7 @@ class AsyncSession:
         self._note_losses(reply)
         return float(reply.expires_in_s)
 
-    def _note_losses(self, reply: Any) -> None:
+    def _note_losses(self, reply: control_pb2.AttachResponse) -> None:
         """Record (and log) every resource another caller took from this session."""
         for loss in reply.lost:
             log.warning("session %s lost %r (%s): another caller drives it now",
@@ -319,7 +322,7 @@ class AsyncSession:
         session_id, self.client.session_id, self.client._active = self.id, None, None
         with contextlib.suppress(TetherError):
             stub = control_grpc.ControlServiceStub(self.client.channel)
-            await self.client._call(
+            await self.client.call(
                 lambda m: stub.EndSession(control_pb2.EndSessionRequest(id=session_id), metadata=m)
             )
         await self._detach()

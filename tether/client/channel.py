@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grpclib.client import Channel
 
-from tether.config import parse_listen
+from tether.contract.address import parse_listen
 
 
 def open_channel(address: str) -> Channel:

@@ -5,11 +5,9 @@ Bad values raise InvalidCommand locally, before anything is sent.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from tether.drivers.base import BaseProperties
-from tether.drivers.motor import MotorProperties
-from tether.drivers.validate import check_finite, check_number
+from tether.client.connection import Connection
+from tether.contract.checks import check_finite, check_number
+from tether.contract.properties import BaseProperties, MotorProperties
 from tether.wire.viam.common.v1 import common_pb2
 from tether.wire.viam.component.base.v1 import base_grpc, base_pb2
 from tether.wire.viam.component.motor.v1 import motor_grpc, motor_pb2
@@ -17,14 +15,11 @@ from tether.wire.viam.component.motor.v1 import motor_grpc, motor_pb2
 #: MoveStraight's distance_mm is an int64 on the wire.
 INT64_MAX = 2**63 - 1
 
-if TYPE_CHECKING:
-    from tether.client.aio import AsyncClient
-
 
 class AsyncBase:
     """A remote mobile base: +linear forward, +angular turns left."""
 
-    def __init__(self, client: AsyncClient, name: str) -> None:
+    def __init__(self, client: Connection, name: str) -> None:
         self.client = client
         self.name = name
         self._where = f"base {name!r}"
@@ -75,18 +70,18 @@ class AsyncBase:
     async def stop(self) -> None:
         """Stop now (never needs a session)."""
         request = base_pb2.StopRequest(name=self.name)
-        await self.client._call(lambda m: self._stub.Stop(request, metadata=m))
+        await self.client.call(lambda m: self._stub.Stop(request, metadata=m))
 
     async def is_moving(self) -> bool:
         """Whether any wheel is powered."""
         request = base_pb2.IsMovingRequest(name=self.name)
-        response = await self.client._call(lambda m: self._stub.IsMoving(request, metadata=m))
+        response = await self.client.call(lambda m: self._stub.IsMoving(request, metadata=m))
         return bool(response.is_moving)
 
     async def properties(self) -> BaseProperties:
         """Width, turning radius and wheel circumference in meters."""
         request = base_pb2.GetPropertiesRequest(name=self.name)
-        r = await self.client._call(lambda m: self._stub.GetProperties(request, metadata=m))
+        r = await self.client.call(lambda m: self._stub.GetProperties(request, metadata=m))
         return BaseProperties(r.width_meters, r.turning_radius_meters,
                               r.wheel_circumference_meters)
 
@@ -94,7 +89,7 @@ class AsyncBase:
 class AsyncMotor:
     """A remote motor."""
 
-    def __init__(self, client: AsyncClient, name: str) -> None:
+    def __init__(self, client: Connection, name: str) -> None:
         self.client = client
         self.name = name
         self._where = f"motor {name!r}"
@@ -120,30 +115,30 @@ class AsyncMotor:
     async def stop(self) -> None:
         """Stop now."""
         request = motor_pb2.StopRequest(name=self.name)
-        await self.client._call(lambda m: self._stub.Stop(request, metadata=m))
+        await self.client.call(lambda m: self._stub.Stop(request, metadata=m))
 
     async def is_powered(self) -> tuple[bool, float]:
         """Whether power is applied, and how much."""
         request = motor_pb2.IsPoweredRequest(name=self.name)
-        r = await self.client._call(lambda m: self._stub.IsPowered(request, metadata=m))
+        r = await self.client.call(lambda m: self._stub.IsPowered(request, metadata=m))
         return bool(r.is_on), float(r.power_pct)
 
     async def is_moving(self) -> bool:
         """Whether the motor is powered."""
         request = motor_pb2.IsMovingRequest(name=self.name)
-        r = await self.client._call(lambda m: self._stub.IsMoving(request, metadata=m))
+        r = await self.client.call(lambda m: self._stub.IsMoving(request, metadata=m))
         return bool(r.is_moving)
 
     async def position(self) -> float:
         """Revolutions from zero (motors with an encoder only)."""
         request = motor_pb2.GetPositionRequest(name=self.name)
-        r = await self.client._call(lambda m: self._stub.GetPosition(request, metadata=m))
+        r = await self.client.call(lambda m: self._stub.GetPosition(request, metadata=m))
         return float(r.position)
 
     async def properties(self) -> MotorProperties:
         """Whether the motor reports position."""
         request = motor_pb2.GetPropertiesRequest(name=self.name)
-        r = await self.client._call(lambda m: self._stub.GetProperties(request, metadata=m))
+        r = await self.client.call(lambda m: self._stub.GetProperties(request, metadata=m))
         return MotorProperties(position_reporting=bool(r.position_reporting))
 
 

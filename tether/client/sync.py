@@ -15,8 +15,7 @@ from typing import Any, TypeVar
 
 from tether.client.aio import ApiKeyArg, AsyncClient, AsyncSession, TlsArg
 from tether.client.proxies import AsyncBase, AsyncMotor
-from tether.drivers.base import BaseProperties
-from tether.drivers.motor import MotorProperties
+from tether.contract.properties import BaseProperties, MotorProperties
 from tether.wire.tether.v1 import control_pb2
 
 T = TypeVar("T")

@@ -6,8 +6,8 @@ import math
 import threading
 from abc import abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from tether.contract.properties import BaseProperties as BaseProperties  # noqa: PLC0414
 from tether.drivers.actuator import ActuatorLifecycle
 from tether.drivers.motion import TimedMove
 from tether.drivers.motor import Motor, log
@@ -15,15 +15,6 @@ from tether.drivers.parallel_stop import ParallelStopper
 from tether.drivers.ramp import PowerRamp
 from tether.drivers.validate import check_duration, check_finite, check_number, check_option
 from tether.errors import HardwareError, InvalidCommand, Unsupported
-
-
-@dataclass(frozen=True, slots=True)
-class BaseProperties:
-    """Geometry a client may ask for (Viam's GetProperties)."""
-
-    width_meters: float
-    turning_radius_meters: float
-    wheel_circumference_meters: float
 
 
 class Base(ActuatorLifecycle):

@@ -8,6 +8,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from typing import TypedDict
 
+from tether.contract.properties import MotorProperties as MotorProperties  # noqa: PLC0414
 from tether.drivers.actuator import ActuatorLifecycle
 from tether.drivers.validate import check_duration, check_finite, check_number, check_option
 from tether.errors import HardwareError, InvalidCommand, TetherError, Unsupported
@@ -32,13 +33,6 @@ class MotorMove:
 
     seconds: float | None
     power: float
-
-
-@dataclass(frozen=True, slots=True)
-class MotorProperties:
-    """What a client may ask of this motor (Viam's GetProperties)."""
-
-    position_reporting: bool
 
 
 class Motor(ActuatorLifecycle):

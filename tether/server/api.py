@@ -29,7 +29,7 @@ from tether.server.auth import OWNER_METADATA
 from tether.server.connections import ConnectionTracker, connection_key
 from tether.server.losses import LossBoard
 from tether.server.stop_workers import StopWorkers
-from tether.session import SessionManager
+from tether.session import OwnershipGuard, SessionManager
 
 log = logging.getLogger("tether.server")
 
@@ -98,6 +98,7 @@ class Api:
     def __init__(self, robot: Robot, sessions: SessionManager) -> None:
         self.robot = robot
         self.sessions = sessions
+        self.ownership = OwnershipGuard(sessions)
         self.tracker = ConnectionTracker(self._end_orphaned)
         self.losses = LossBoard()
         sessions.add_ownership_listener(self.losses.post)
@@ -142,10 +143,8 @@ class Api:
         """
         session_id = (stream.metadata or {}).get(SESSION_METADATA) or None
         owner = self.owner(stream)
-        if session_id is None:
-            self.sessions.check_release(name, owner)
-        else:
-            self.sessions.heartbeat(session_id, owner=owner)
+        self.ownership.admit(session_id, owner, name)
+        if session_id is not None:
             self.tracker.carried(connection_key(stream), session_id)
             await stream.send_initial_metadata(
                 metadata={MONITORED_METADATA: resource_name(kind, name)}
@@ -156,21 +155,8 @@ class Api:
         self, session_id: str | None, owner: str, name: str, resource: Any,
         command: Callable[[], T], *, move: bool = False,
     ) -> Callable[[], T]:
-        """The command, run so that ownership moves to its session (or, without one, is
-        released) at the moment it runs, under the resource's own lock, which a stop also
-        takes: a command queued past its session's end raises SessionExpired and never runs,
-        and a racing command of another live session simply takes over (last monitor wins)."""
-        locks = getattr(resource, "command_locks", None) or [contextlib.nullcontext()]
-
-        def guarded() -> T:
-            with locks[0]:
-                self.sessions.associate(session_id, name, resource, owner=owner)
-                if not move:
-                    return command()
-            # a blocking move can't hold the lock (stop() must be able to take it)
-            return command()
-
-        return guarded
+        """The command, run so that ownership moves as it runs (tether.session.guard)."""
+        return self.ownership.bind(session_id, owner, name, resource, command, move=move)
 
     async def run(self, call: Callable[[], T], resource: Any = None) -> T:
         """Run a hardware call: inline if the resource's writes take microseconds (GPIO, I2C),

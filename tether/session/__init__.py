@@ -7,13 +7,15 @@ from tether.session.context import (
     to_context,
 )
 from tether.session.events import OwnershipChange, StopEvent, StopOutcome, StopReason
-from tether.session.manager import MAX_WINDOW, MIN_WINDOW, SessionManager, check_window
-from tether.session.session import Session
+from tether.session.guard import OwnershipGuard
+from tether.session.manager import SessionManager
+from tether.session.session import MAX_WINDOW, MIN_WINDOW, Session, check_window
 
 __all__ = [
     "MAX_WINDOW",
     "MIN_WINDOW",
     "OwnershipChange",
+    "OwnershipGuard",
     "Session",
     "SessionManager",
     "StopEvent",

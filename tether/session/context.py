@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING
 
-from tether.drivers.resource import Resource
+from tether.contract.resource import Resource
 
 if TYPE_CHECKING:
     from tether.session.session import Session

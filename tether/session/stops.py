@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from tether.drivers.resource import Resource
+from tether.contract.resource import Resource
 from tether.session.events import StopEvent, StopOutcome, StopReason
 
 

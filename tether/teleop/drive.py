@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from tether.drivers.base import Base
 from tether.errors import SessionExpired
-from tether.session import Session, SessionManager, safety_monitor, to_context
+from tether.session import OwnershipGuard, Session, SessionManager, safety_monitor, to_context
 
 if TYPE_CHECKING:
     from tether.client import Client
@@ -58,23 +58,29 @@ class LocalDrive:
     """A base owned in-process by a session of a local SessionManager (started right away).
 
     Like tether's client: a lapsed session raises SessionExpired; the next set_power starts a
-    new session (and takes the base again). close() ends the session.
+    new session (and takes the base again). close() ends the session. Commands run through the
+    ownership guard, as the daemon's do: one queued past the session's end never runs.
     """
 
     def __init__(self, base: Base, manager: SessionManager, heartbeat_window: float = 0.5) -> None:
         self.base = base
         self.manager = manager
+        self.guard = OwnershipGuard(manager)
         self.heartbeat_window = heartbeat_window
         self.session: Session | None = None
         self._start()
 
     def set_power(self, linear: float, angular: float) -> None:
-        """Heartbeat (or start a session and monitor the base), then drive."""
-        if self.session is None:
-            self._start()
-        else:
-            self.heartbeat()
-        self.base.set_power(linear, angular)
+        """Drive under the session (a new one if the last lapsed): the guard heartbeats it and
+        claims the base as the command runs, under the base's lock."""
+        linear, angular = self.base.check_power(linear, angular)
+        session = self.session or self._start()
+        try:
+            self.guard.run(session.id, session.owner, self.base.name, self.base,
+                           lambda: self.base.set_power(linear, angular))
+        except SessionExpired:
+            self.session = None
+            raise
 
     def stop(self) -> None:
         """Stop the base now."""
@@ -96,11 +102,12 @@ class LocalDrive:
             session, self.session = self.session, None
             self.manager.end(session.id)
 
-    def _start(self) -> None:
+    def _start(self) -> Session:
         session = self.manager.start(owner="teleop", heartbeat_window=self.heartbeat_window)
         with to_context(session):
             safety_monitor(self.base)
         self.session = session
+        return session
 
 
 class ClientDrive:

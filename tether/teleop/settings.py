@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from tether.drivers.validate import check_number
+from tether.contract.checks import check_number
 from tether.errors import ConfigError, InvalidCommand
 from tether.input.mapping import PadMapping
 

@@ -18,6 +18,7 @@ from tether.errors import InvalidCommand, SessionExpired, TetherError
 from tether.server.api import Api
 from tether.server.auth import Authenticator
 from tether.server.guesses import PeerLog, clip, peer_name
+from tether.session import OwnershipGuard
 from tether.web.limits import MAX_RATE_HZ, RateLimit
 from tether.web.protocol import (
     MAX_MESSAGE_BYTES,
@@ -88,6 +89,10 @@ class DriveSocket:
         self._driven: set[str] = set()
         self._window = api.sessions.heartbeat_window
         self._auth_deadline = time.monotonic() + AUTH_TIMEOUT
+        self.guard = OwnershipGuard(
+            api.sessions, exclusive=not settings.allow_shared_base,
+            how_to_share="[web] allow_shared_base lets a tab take over",
+        )
 
     async def run(self) -> None:
         """Serve the socket until it closes; the session always ends (and stops) on the way out."""
@@ -210,15 +215,9 @@ class DriveSocket:
         base = self._base(message.base, "drive")
         linear, angular = base.check_power(message.linear, message.angular)
         self.api.refuse_if_stopping()
-        holder = self.api.sessions.owner_of(message.base)
-        taken = holder is not None and holder.id != self.session_id
-        if taken and not self.settings.allow_shared_base:
-            raise InvalidCommand(
-                f"drive base={message.base!r}: another session is driving it; expected it to "
-                "be free (one driver per base; [web] allow_shared_base lets a tab take over)"
-            )
+        self.guard.admit(self.session_id, self.owner, message.base)
         self._driven.add(message.base)
-        command = self.api.guard(
+        command = self.guard.bind(
             self.session_id, self.owner, message.base, base,
             lambda: base.set_power(linear, angular),
         )

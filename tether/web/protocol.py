@@ -27,7 +27,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tether.drivers.validate import check_number
+from tether.contract.checks import check_number
 from tether.errors import InvalidCommand
 
 PROTOCOL_VERSION = 1
