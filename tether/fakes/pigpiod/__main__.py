@@ -14,9 +14,9 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+import tether.fakes.pigpiod.protocol as pp
 from tether.errors import ConfigError
 from tether.fakes.channel import DutyListener
-from tether.fakes.pigpiod import protocol as pp
 from tether.fakes.pigpiod.motors import (
     MotorWiring,
     build_bridges,

@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 
-from tether.fakes.pigpiod import protocol as pp
+import tether.fakes.pigpiod.protocol as pp
 from tether.fakes.pigpiod.gpio import PigpioError, PigpioPins
 from tether.fakes.pigpiod.notify import Notifier
 from tether.fakes.pigpiod.protocol import Command

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+import tether.fakes.pigpiod.protocol as pp
 from tether.fakes.channel import MAX_HISTORY
-from tether.fakes.pigpiod import protocol as pp
 
 PinListener = Callable[[str, float, float], None]
 #: Called with (gpio, time, levels of GPIO 0-31) after a level change of GPIO 0-31.

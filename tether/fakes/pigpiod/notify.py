@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from enum import Enum
 
-from tether.fakes.pigpiod import protocol as pp
+import tether.fakes.pigpiod.protocol as pp
 from tether.fakes.pigpiod.connection import Connection
 from tether.fakes.pigpiod.gpio import PigpioError, PigpioPins
 

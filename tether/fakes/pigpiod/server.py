@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from types import TracebackType
 
-from tether.fakes.pigpiod import protocol as pp
+import tether.fakes.pigpiod.protocol as pp
 from tether.fakes.pigpiod.commands import CommandLog, Commands
 from tether.fakes.pigpiod.connection import Connection
 from tether.fakes.pigpiod.gpio import PigpioError, PigpioPins, PinChange
