@@ -46,6 +46,10 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--listen", help="HOST:PORT or unix:PATH (overrides [server].listen)")
     check = commands.add_parser("check", help="validate a config without touching hardware")
     check.add_argument("config")
+    doctor = commands.add_parser("doctor", help="check this Pi for what the config needs and "
+                                 "what leaves motors driven after a crash; exit 1 on a safety "
+                                 "finding, 2 on a failure")
+    doctor.add_argument("config", nargs="?", help="the rover's config (without: every family)")
     status = commands.add_parser("status", help="sessions, owners and recent stops of a daemon")
     status.add_argument("address", nargs="?", default="127.0.0.1:8080",
                         help="HOST:PORT or unix:PATH (default 127.0.0.1:8080)")
@@ -72,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "doctor":
+        from tether.doctor import main as doctor
+
+        return doctor(args.config)
     if args.command == "demo" and args.gamepad:
         from tether.teleop.cli import run_demo as run_gamepad_demo
 
