@@ -15,6 +15,7 @@ from grpclib.config import Configuration
 from tether.config import RobotConfig, parse_listen
 from tether.errors import ConfigError
 from tether.robot import Robot, build_robot
+from tether.server import systemd
 from tether.server.admission import GRPC_IDLE_TIMEOUT, ConnectionBudget, ConnectionLimits, Doorway
 from tether.server.api import Api
 from tether.server.auth import Authenticator
@@ -244,9 +245,11 @@ async def serve(config: RobotConfig, *, sim: bool = False, listen: str | None = 
           flush=True)
     if daemon.web is not None:
         print(f"tether: drive page at {daemon.web.url}", flush=True)
+    systemd.ready(f"serving {names} on {bound}")  # Type=notify: started only now
     try:
         await daemon.wait()
     finally:
+        systemd.stopping("stopping every actuator")
         await daemon.stop()
         if daemon.robot is not None and daemon.robot.outputs:
             duties = ", ".join(f"{n}={o.duty:g}" for n, o in daemon.robot.outputs.items())
