@@ -54,7 +54,10 @@ def test_nothing_at_the_address_is_a_failure_that_says_nack(tree: Tree) -> None:
     assert opener.buses[0].closed
 
 
-def test_a_missing_bus_asks_for_i2c_to_be_enabled(tree: Tree) -> None:
+def test_a_missing_bus_asks_for_i2c_to_be_enabled_on_a_pi(tree: Tree) -> None:
+    [elsewhere] = i2c(tree.machine(), Needs(known=True, chips=(HAT,)))
+    assert (elsewhere.severity, elsewhere.fix) == (Severity.FAILURE,
+                                                   "run this on the rover's Pi")
     tree.model(PI4)
     [finding] = i2c(tree.machine(), Needs(known=True, chips=(HAT,)))
     assert finding.severity is Severity.FAILURE

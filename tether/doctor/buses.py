@@ -37,6 +37,8 @@ def _chip(machine: Machine, chip: ChipConfig) -> Finding:
     if not path.exists():
         enable = ("enable I2C: dtparam=i2c_arm=on in "
                   f"{machine.boot_file('config.txt')} (or raspi-config), then reboot")
+        if not machine.is_pi():
+            enable = "run this on the rover's Pi"
         return Finding(check, Severity.FAILURE, f"no {path}: the I2C bus is not there",
                        enable if chip.bus in (1, "/dev/i2c-1") else "check [[pca9685]] bus")
     if not machine.user.can_use(path):
