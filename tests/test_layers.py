@@ -145,3 +145,16 @@ def test_the_old_import_paths_name_the_same_objects() -> None:
     for name in ("SessionManager", "Session", "to_context", "from_context", "safety_monitor",
                  "safety_monitor_resource_name"):
         assert name in session.__all__ and getattr(session, name) is not None
+
+
+def test_the_decoders_and_control_loops_load_no_pin_library_and_no_driver() -> None:
+    """Encoders and control are pure: edges and numbers in, counts and outputs out."""
+    code = ("import sys, tether.encoders, tether.control\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('gpiozero', 'pigpio', 'lgpio', 'serial', 'smbus2', 'grpclib')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True, cwd=PACKAGE.parent)
+    assert out.stdout.strip() == "[]"
+    loaded = loaded_by("import tether.encoders, tether.control")
+    assert {m for m in loaded if not m.startswith(("tether.encoders", "tether.control"))} == {
+        "tether", "tether.errors", "tether.contract", "tether.contract.checks"}

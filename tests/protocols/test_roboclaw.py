@@ -92,8 +92,12 @@ writes = st.one_of(
         lambda a, c, p: proto.packet(a, c, p[: proto.WRITE_PAYLOAD[c]]),
         addresses,
         st.sampled_from(sorted(proto.WRITE_PAYLOAD)),
-        st.binary(min_size=4, max_size=4),
+        st.binary(min_size=max(proto.WRITE_PAYLOAD.values()), max_size=16),
     ),
+    st.builds(proto.speed, addresses, channels, st.integers(-(1 << 31), (1 << 31) - 1)),
+    st.builds(proto.speed_accel, addresses, channels, st.integers(0, (1 << 32) - 1),
+              st.integers(-(1 << 31), (1 << 31) - 1)),
+    st.builds(proto.reset_encoders, addresses),
 )
 reads = st.builds(proto.read_request, addresses, st.sampled_from(sorted(proto.READS)))
 

@@ -5,32 +5,50 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
-from google.protobuf.descriptor import Descriptor, FileDescriptor
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FileDescriptor
 
 from tether.wire.viam.common.v1 import common_pb2
 from tether.wire.viam.component.base.v1 import base_pb2
+from tether.wire.viam.component.encoder.v1 import encoder_pb2
 from tether.wire.viam.component.motor.v1 import motor_pb2
+from tether.wire.viam.component.movementsensor.v1 import movementsensor_pb2
 from tether.wire.viam.robot.v1 import robot_pb2
 
 viam_base = pytest.importorskip("viam.gen.component.base.v1.base_pb2")
 viam_motor = pytest.importorskip("viam.gen.component.motor.v1.motor_pb2")
 viam_robot = pytest.importorskip("viam.gen.robot.v1.robot_pb2")
 viam_common = pytest.importorskip("viam.gen.common.v1.common_pb2")
+viam_encoder = pytest.importorskip("viam.gen.component.encoder.v1.encoder_pb2")
+viam_movementsensor = pytest.importorskip(
+    "viam.gen.component.movementsensor.v1.movementsensor_pb2"
+)
 
 PAIRS = [
     (common_pb2, viam_common),
     (robot_pb2, viam_robot),
     (base_pb2, viam_base),
     (motor_pb2, viam_motor),
+    (encoder_pb2, viam_encoder),
+    (movementsensor_pb2, viam_movementsensor),
 ]
 
+FieldShape = tuple[str, int, int, bool, str | None, str | None, bool]
 
-def shape(message: Descriptor) -> list[tuple[str, int, int, bool, str | None]]:
+
+def shape(message: Descriptor) -> list[FieldShape]:
+    """Each field's name, number, type, repetition, message or enum type and presence
+    (a proto3 `optional` has presence: the SDK can tell it unset from zero)."""
     return [
         (f.name, f.number, f.type, f.is_repeated,
-         f.message_type.full_name if f.message_type else None)
+         f.message_type.full_name if f.message_type else None,
+         f.enum_type.full_name if f.enum_type else None,
+         f.has_presence)
         for f in message.fields
     ]
+
+
+def enum_values(enum: EnumDescriptor) -> list[tuple[str, int]]:
+    return [(v.name, v.number) for v in enum.values]
 
 
 def messages(module: ModuleType) -> dict[str, Descriptor]:
@@ -44,6 +62,14 @@ def test_every_message_we_define_matches_the_sdk(ours: ModuleType, theirs: Modul
     for name, message in messages(ours).items():
         assert message.full_name == their_messages[name].full_name
         assert shape(message) == shape(their_messages[name]), message.full_name
+
+
+@pytest.mark.parametrize(("ours", "theirs"), PAIRS, ids=lambda m: m.__name__.split(".")[-1])
+def test_every_enum_we_define_matches_the_sdk(ours: ModuleType, theirs: ModuleType) -> None:
+    their_enums = theirs.DESCRIPTOR.enum_types_by_name
+    for name, enum in ours.DESCRIPTOR.enum_types_by_name.items():
+        assert enum.full_name == their_enums[name].full_name
+        assert enum_values(enum) == enum_values(their_enums[name]), enum.full_name
 
 
 @pytest.mark.parametrize(("ours", "theirs"), PAIRS[1:], ids=lambda m: m.__name__.split(".")[-1])
@@ -64,7 +90,7 @@ def test_every_method_we_serve_exists_with_the_same_types(
 def test_the_subset_covers_what_the_issue_lists() -> None:
     served = {
         s.full_name: {m.name for m in s.methods}
-        for module in (robot_pb2, base_pb2, motor_pb2)
+        for module in (robot_pb2, base_pb2, motor_pb2, encoder_pb2, movementsensor_pb2)
         for s in module.DESCRIPTOR.services_by_name.values()
     }
     assert served == {
@@ -78,7 +104,39 @@ def test_the_subset_covers_what_the_issue_lists() -> None:
             "SetPower", "GoFor", "SetRPM", "Stop", "IsPowered", "IsMoving", "GetProperties",
             "GetPosition",
         },
+        "viam.component.encoder.v1.EncoderService": {
+            "GetPosition", "ResetPosition", "GetProperties"
+        },
+        "viam.component.movementsensor.v1.MovementSensorService": {
+            "GetPosition", "GetLinearVelocity", "GetAngularVelocity", "GetOrientation",
+            "GetCompassHeading", "GetProperties",
+        },
     }
+
+
+def test_the_encoder_position_type_stays_optional_on_the_wire() -> None:
+    """viam-sdk sends position_type only when asked; an unset one must read as unset."""
+    request = encoder_pb2.GetPositionRequest(name="left")
+    decoded = viam_encoder.GetPositionRequest.FromString(request.SerializeToString())
+    assert not decoded.HasField("position_type")
+    request.position_type = encoder_pb2.POSITION_TYPE_TICKS_COUNT
+    decoded = viam_encoder.GetPositionRequest.FromString(request.SerializeToString())
+    assert decoded.position_type == viam_encoder.POSITION_TYPE_TICKS_COUNT
+
+
+def test_an_odometry_reading_decodes_in_the_sdk_unchanged() -> None:
+    reply = movementsensor_pb2.GetPositionResponse(
+        coordinate=common_pb2.GeoPoint(latitude=1e-5, longitude=-2e-5), altitude_m=0.0
+    )
+    decoded = viam_movementsensor.GetPositionResponse.FromString(reply.SerializeToString())
+    assert (decoded.coordinate.latitude, decoded.coordinate.longitude) == (1e-5, -2e-5)
+    heading = movementsensor_pb2.GetOrientationResponse(
+        orientation=common_pb2.Orientation(o_z=1.0, theta=90.0)
+    )
+    decoded_heading = viam_movementsensor.GetOrientationResponse.FromString(
+        heading.SerializeToString()
+    )
+    assert (decoded_heading.orientation.o_z, decoded_heading.orientation.theta) == (1.0, 90.0)
 
 
 def test_our_messages_live_in_our_own_pool() -> None:

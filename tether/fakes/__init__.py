@@ -13,6 +13,7 @@ from tether.fakes.motor import FakeMotor, PowerSample
 from tether.fakes.rover import FakeRover, RoverState
 
 if TYPE_CHECKING:
+    from tether.fakes.encoded_wheel import FirstOrderWheel
     from tether.fakes.gamepad import FakeGamepad
     from tether.fakes.hbridge import (
         DRV8833,
@@ -44,6 +45,7 @@ _LAZY = {
     "PinChange": "tether.fakes.pins",
     "FakeSmc": "tether.fakes.pololu_smc",
     "FakeRoboClaw": "tether.fakes.roboclaw",
+    "FirstOrderWheel": "tether.fakes.encoded_wheel",
     "FakeSabertooth": "tether.fakes.sabertooth",
     "DualChannelController": "tether.fakes.serial_device",
     "PtySerialDevice": "tether.fakes.serial_device",
@@ -72,6 +74,7 @@ __all__ = [
     "FakeSMBus",
     "FakeSabertooth",
     "FakeSmc",
+    "FirstOrderWheel",
     "HBridge",
     "InInBridge",
     "InInPwmBridge",

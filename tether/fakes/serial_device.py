@@ -133,7 +133,7 @@ class PtySerialDevice(ABC):
 
     def _read_loop(self, master: int, generation: int) -> None:
         while True:
-            wait = self.seconds_until_timeout()
+            wait = self.seconds_until_wake()
             try:
                 ready, _, _ = select.select([master, self._wake_r], [], [], wait)
             except (OSError, ValueError):
@@ -155,7 +155,7 @@ class PtySerialDevice(ABC):
     def _unplugged_clock(self, generation: int) -> None:
         """With the cable out, the controller still times out (a real one stops by itself)."""
         while True:
-            wait = self.seconds_until_timeout()
+            wait = self.seconds_until_wake()
             time.sleep(0.05 if wait is None else min(max(wait, 0.001), 0.05))
             with self._lock:
                 if self._generation != generation or self._closed:
@@ -184,6 +184,11 @@ class PtySerialDevice(ABC):
         """How long the reader may sleep before the timeout must be checked (None: forever)."""
         quiet = self._timeout_after()
         return None if quiet is None else max(0.0, self.last_command + quiet - self.clock())
+
+    def seconds_until_wake(self) -> float | None:
+        """How long the reader may sleep before check_timeout must run (a device that
+        simulates something over time wakes more often)."""
+        return self.seconds_until_timeout()
 
     def _expire(self, now: float) -> None:
         """Time out if no valid command came within the silence the device tolerates now."""

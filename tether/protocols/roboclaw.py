@@ -7,6 +7,7 @@ the CRC running over the sent address and command and the returned data.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from tether.errors import InvalidCommand
@@ -22,13 +23,29 @@ DRIVE_7BIT = {1: 6, 2: 7}
 SET_SERIAL_TIMEOUT = 14
 READ_SERIAL_TIMEOUT = 15
 READ_ENCODER = {1: 16, 2: 17}
+READ_SPEED = {1: 18, 2: 19}
 RESET_ENCODERS = 20
 READ_VERSION = 21
 READ_MAIN_BATTERY = 24
+SET_VELOCITY_PID = {1: 28, 2: 29}
 DUTY = {1: 32, 2: 33}
 MIXED_DUTY = 34
+SPEED = {1: 35, 2: 36}
+SPEED_ACCEL = {1: 38, 2: 39}
+READ_VELOCITY_PID = {1: 55, 2: 56}
 
 MAX_DUTY = 32767
+#: Velocity PID gains travel as u32 fixed point: gain * 65536 (Basicmicro's library truncates).
+PID_SCALE = 65536
+#: Status byte of an encoder read (16/17), from the RoboClaw user manual: counter underflow and
+#: overflow (cleared after reading) and the direction the count last moved.
+ENCODER_UNDERFLOW = 0x01
+ENCODER_BACKWARD = 0x02
+ENCODER_OVERFLOW = 0x04
+#: Status byte of a speed read (18/19): 0 forward, 1 backward.
+SPEED_BACKWARD = 0x01
+S32 = range(-(1 << 31), 1 << 31)
+U32 = range(1 << 32)
 MAX_TIMEOUT_SECONDS = 25.5
 #: Longest version reply including its 0x0A 0x00 ending (Basicmicro's library reads at most 48).
 MAX_VERSION_BYTES = 48
@@ -39,14 +56,19 @@ WRITE_PAYLOAD: dict[int, int] = {
     **dict.fromkeys(DRIVE_7BIT.values(), 1),
     SET_SERIAL_TIMEOUT: 1,
     RESET_ENCODERS: 0,
+    **dict.fromkeys(SET_VELOCITY_PID.values(), 16),
     **dict.fromkeys(DUTY.values(), 2),
     MIXED_DUTY: 4,
+    **dict.fromkeys(SPEED.values(), 4),
+    **dict.fromkeys(SPEED_ACCEL.values(), 8),
 }
 #: Data bytes (before the CRC) of each fixed-size read reply; the version reply ends at 0x00.
 READ_REPLY: dict[int, int] = {
     READ_SERIAL_TIMEOUT: 1,
     **dict.fromkeys(READ_ENCODER.values(), 5),
+    **dict.fromkeys(READ_SPEED.values(), 5),
     READ_MAIN_BATTERY: 2,
+    **dict.fromkeys(READ_VELOCITY_PID.values(), 16),
 }
 READS = frozenset((*READ_REPLY, READ_VERSION))
 
@@ -145,6 +167,97 @@ def read_encoder(address: int, channel: int) -> bytes:
     return read_request(address, READ_ENCODER[channel])
 
 
+def read_speed(address: int, channel: int) -> bytes:
+    """Ask for one channel's encoder speed in counts per second (commands 18/19)."""
+    _check_channel(channel)
+    return read_request(address, READ_SPEED[channel])
+
+
+def read_velocity_pid(address: int, channel: int) -> bytes:
+    """Ask for one channel's velocity PID and QPPS (commands 55/56: P, I, D, QPPS)."""
+    _check_channel(channel)
+    return read_request(address, READ_VELOCITY_PID[channel])
+
+
+def reset_encoders(address: int) -> bytes:
+    """Zero both encoder counters (command 20)."""
+    return packet(address, RESET_ENCODERS)
+
+
+# -- closed loop (the controller's own velocity PID) ---------------------------------------
+
+
+def _whole(value: float, where: str, allowed: range, expected: str) -> int:
+    """`value` rounded to a whole count if it is finite and lands in `allowed`."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or round(value) not in allowed
+    ):
+        raise InvalidCommand(f"roboclaw {where}={value!r}: expected {expected}")
+    return round(value)
+
+
+def speed_value(qpps: float) -> int:
+    """A signed speed in encoder counts per second as the controller's s32."""
+    return _whole(qpps, "speed qpps", S32, "a finite signed 32-bit count per second")
+
+
+def speed(address: int, channel: int, qpps: float) -> bytes:
+    """Hold one channel at a signed speed with the controller's velocity PID (commands 35/36)."""
+    _check_channel(channel)
+    return packet(address, SPEED[channel], speed_value(qpps).to_bytes(4, "big", signed=True))
+
+
+def speed_accel(address: int, channel: int, accel: float, qpps: float) -> bytes:
+    """Ramp one channel to a signed speed at `accel` counts/s^2 (commands 38/39: accel, speed)."""
+    _check_channel(channel)
+    rate = _whole(accel, "acceleration", U32, "a finite count per second^2 in [0, 2^32)")
+    data = rate.to_bytes(4, "big") + speed_value(qpps).to_bytes(4, "big", signed=True)
+    return packet(address, SPEED_ACCEL[channel], data)
+
+
+def _gain(value: float, name: str) -> int:
+    """A velocity PID gain as u32 fixed point (x65536, truncated as Basicmicro's library does)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value * PID_SCALE < 1 << 32
+    ):
+        raise InvalidCommand(
+            f"roboclaw velocity PID {name}={value!r}: expected a finite number in [0, 65536)"
+        )
+    return int(value * PID_SCALE)
+
+
+@dataclass(frozen=True, slots=True)
+class VelocityPid:
+    """A channel's velocity PID gains (as floats) and the top speed, in counts per second, the
+    controller scales them to (QPPS: it must be set for the velocity PID to work)."""
+
+    p: float
+    i: float
+    d: float
+    qpps: int
+
+
+def velocity_pid(address: int, channel: int, pid: VelocityPid) -> bytes:
+    """Set one channel's velocity PID and QPPS (commands 28/29). The payload order is D, P, I,
+    QPPS (u32 each), unlike the read-back order of 55/56 (P, I, D, QPPS)."""
+    _check_channel(channel)
+    qpps = pid.qpps
+    if isinstance(qpps, bool) or not isinstance(qpps, int) or not 1 <= qpps < 1 << 32:
+        raise InvalidCommand(
+            f"roboclaw velocity PID qpps={qpps!r}: expected a whole count per second in "
+            "[1, 2^32)"
+        )
+    fields = (_gain(pid.d, "d"), _gain(pid.p, "p"), _gain(pid.i, "i"), qpps)
+    data = b"".join(f.to_bytes(4, "big") for f in fields)
+    return packet(address, SET_VELOCITY_PID[channel], data)
+
+
 # -- replies ------------------------------------------------------------------------------
 
 
@@ -166,6 +279,42 @@ def decode_serial_timeout(data: bytes) -> float:
 def decode_encoder(data: bytes) -> tuple[int, int]:
     """(count as u32, status byte) from a command-16/17 reply."""
     return int.from_bytes(data[:4], "big"), data[4]
+
+
+def decode_speed(data: bytes) -> tuple[int, int]:
+    """(signed counts per second, status byte) from a command-18/19 reply.
+
+    The manual gives a magnitude with status 1 for backward; some firmware sends the value as a
+    signed 32-bit number instead. A value with the top bit set is taken as signed (no real speed
+    reaches 2^31); otherwise status bit 0 gives the sign.
+    """
+    raw, status = int.from_bytes(data[:4], "big"), data[4]
+    if raw & 0x8000_0000:
+        return raw - (1 << 32), status
+    return (-raw if status & SPEED_BACKWARD else raw), status
+
+
+def speed_data(qpps: int) -> bytes:
+    """The data of a speed reply as the manual gives it (device side): magnitude, direction."""
+    return abs(qpps).to_bytes(4, "big") + bytes((SPEED_BACKWARD if qpps < 0 else 0,))
+
+
+def decode_velocity_pid(data: bytes) -> VelocityPid:
+    """The settings from a command-55/56 reply (P, I, D, QPPS: u32 each, gains x65536)."""
+    p, i, d, qpps = (int.from_bytes(data[n : n + 4], "big") for n in range(0, 16, 4))
+    return VelocityPid(p / PID_SCALE, i / PID_SCALE, d / PID_SCALE, qpps)
+
+
+def decode_set_velocity_pid(payload: bytes) -> VelocityPid:
+    """The settings a command-28/29 packet carries (D, P, I, QPPS), device side."""
+    d, p, i, qpps = (int.from_bytes(payload[n : n + 4], "big") for n in range(0, 16, 4))
+    return VelocityPid(p / PID_SCALE, i / PID_SCALE, d / PID_SCALE, qpps)
+
+
+def velocity_pid_data(pid: VelocityPid) -> bytes:
+    """The data of a command-55/56 reply (P, I, D, QPPS), device side."""
+    fields = (int(pid.p * PID_SCALE), int(pid.i * PID_SCALE), int(pid.d * PID_SCALE), pid.qpps)
+    return b"".join(f.to_bytes(4, "big") for f in fields)
 
 
 def decode_battery(data: bytes) -> float:

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _own_pool.POOL.AddSerializedFile(b'\n\'tether/wire/viam/common/v1/common.proto\x12\x0eviam.common.v1\"N\n\x0cResourceName\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07subtype\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\"*\n\x07Vector3\x12\t\n\x01x\x18\x01 \x01(\x01\x12\t\n\x01y\x18\x02 \x01(\x01\x12\t\n\x01z\x18\x03 \x01(\x01\x62\x06proto3')
+DESCRIPTOR = _own_pool.POOL.AddSerializedFile(b'\n\'tether/wire/viam/common/v1/common.proto\x12\x0eviam.common.v1\"N\n\x0cResourceName\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07subtype\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\"*\n\x07Vector3\x12\t\n\x01x\x18\x01 \x01(\x01\x12\t\n\x01y\x18\x02 \x01(\x01\x12\t\n\x01z\x18\x03 \x01(\x01\"C\n\x0bOrientation\x12\x0b\n\x03o_x\x18\x01 \x01(\x01\x12\x0b\n\x03o_y\x18\x02 \x01(\x01\x12\x0b\n\x03o_z\x18\x03 \x01(\x01\x12\r\n\x05theta\x18\x04 \x01(\x01\"/\n\x08GeoPoint\x12\x10\n\x08latitude\x18\x01 \x01(\x01\x12\x11\n\tlongitude\x18\x02 \x01(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,4 +36,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESOURCENAME']._serialized_end=137
   _globals['_VECTOR3']._serialized_start=139
   _globals['_VECTOR3']._serialized_end=181
+  _globals['_ORIENTATION']._serialized_start=183
+  _globals['_ORIENTATION']._serialized_end=250
+  _globals['_GEOPOINT']._serialized_start=252
+  _globals['_GEOPOINT']._serialized_end=299
 # @@protoc_insertion_point(module_scope)

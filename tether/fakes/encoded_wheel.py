@@ -1,0 +1,41 @@
+"""A simulated wheel behind an encoder: duty in, encoder counts per second out."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class EncodedWheel(Protocol):
+    """What a fake controller needs from the wheel it drives (swap in a rover-backed one)."""
+
+    def step(self, duty: float, dt: float) -> float:
+        """Run `dt` seconds at signed `duty`; the encoder speed (counts/s, signed) after it."""
+        ...
+
+
+@dataclass
+class FirstOrderWheel:
+    """A DC motor and wheel: speed approaches duty * max_qpps * (1 - load) with
+    ``time_constant``; ``blocked`` holds it at 0 (a wheel against a wall).
+
+    ``load`` is the fraction of speed the load takes at any duty (0.3: a wheel 30 % harder
+    to turn); tests set it, and ``blocked``, while the controller runs.
+    """
+
+    max_qpps: float = 3000.0
+    time_constant: float = 0.05
+    load: float = 0.0
+    blocked: bool = False
+    speed: float = 0.0
+
+    def step(self, duty: float, dt: float) -> float:
+        """Advance the speed by `dt` seconds at `duty` and return it."""
+        if self.blocked:
+            self.speed = 0.0
+            return 0.0
+        target = duty * self.max_qpps * (1.0 - self.load)
+        blend = 1.0 - math.exp(-dt / self.time_constant) if self.time_constant > 0 else 1.0
+        self.speed += (target - self.speed) * blend
+        return self.speed
