@@ -9,8 +9,7 @@ from collections.abc import Sequence
 
 from tether import __version__
 from tether.errors import HardwareError, TetherError
-
-SIM_HARDWARE = ("gpio", "adafruit-hat", "waveshare-hat", "sabertooth", "roboclaw", "smc")
+from tether.robot.models import HARDWARE as SIM_HARDWARE
 
 
 def _build_parser() -> argparse.ArgumentParser:
