@@ -1,5 +1,5 @@
-"""Public names are a contract: what moved into tether.robot stays importable where it was, as
-the very object its new home defines; and reading a config loads no driver."""
+"""Public names are a contract: what moved into tether.robot and tether.demo stays importable
+where it was, as the very object its new home defines; and reading a config loads no driver."""
 
 from __future__ import annotations
 
@@ -26,6 +26,13 @@ MOVED = [
     ("tether.fakes", "tether.fakes.sim", ["SimRover", "build_sim_rover"]),
     ("tether.fakes.sim", "tether.robot.models", ["HARDWARE"]),
     ("tether.fakes.sim", "tether.robot.models.gpio", ["CHIPS", "WIRING"]),
+    ("tether.demo", "tether.demo.in_process", ["DemoResult", "run_demo"]),
+    ("tether.demo", "tether.demo.daemon", ["DaemonDemoResult", "run_daemon_demo"]),
+    ("tether.demo_client", "tether.demo.client", ["drive"]),
+    ("tether.teleop.demo", "tether.demo.gamepad",
+     ["STOP_CAUSES", "GamepadDemoResult", "StopDelay", "bundled_recording", "run_gamepad_demo",
+      "stopped_after"]),
+    ("tether.web.demo", "tether.demo.web", ["run_web_demo"]),
 ]
 CASES = [(old, new, name) for old, new, names in MOVED for name in names]
 
@@ -47,9 +54,15 @@ def loaded_by(statement: str) -> list[str]:
 
 
 @pytest.mark.parametrize("statement", ["import tether.config", "import tether.robot",
-                                       "import tether.robot.models", "import tether.cli"])
+                                       "import tether.robot.models", "import tether.cli",
+                                       "import tether.demo"])
 def test_reading_configs_and_the_model_table_loads_no_driver_and_no_fake(statement: str) -> None:
     loaded = loaded_by(statement)
     assert [m for m in loaded if m.startswith(("tether.drivers", "tether.fakes"))] == []
     assert [m for m in loaded if not m.startswith("tether")] == []
 
+
+def test_the_demo_client_process_loads_neither_the_daemon_nor_a_driver() -> None:
+    loaded = loaded_by("import tether.demo.client")
+    assert [m for m in loaded if m.startswith(("tether.server", "tether.session",
+                                               "tether.drivers", "tether.robot"))] == []

@@ -51,6 +51,17 @@ class SimRover:
         times = [output.zero_since() for output in self.outputs.values()]
         return None if any(t is None for t in times) else max(t for t in times if t is not None)
 
+    def wait_all_stopped(self, timeout: float) -> float | None:
+        """all_stopped_at() once every wheel is at duty 0, polled for at most `timeout` seconds
+        of the monotonic clock; None if one still had duty then."""
+        until = time.monotonic() + timeout
+        while time.monotonic() < until:
+            stopped = self.all_stopped_at()
+            if stopped is not None:
+                return stopped
+            time.sleep(0.001)
+        return None
+
     def close(self) -> None:
         """Stop and release everything; idempotent, and quiet about devices already gone."""
         with contextlib.suppress(Exception):
