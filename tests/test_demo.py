@@ -76,3 +76,24 @@ def test_console_script_runs_the_daemon_demo() -> None:
     assert done.returncode == 0, done.stderr
     assert "SIGKILL of the client" in done.stdout
     assert "at its session's deadline" in done.stdout
+
+
+def test_the_demo_client_still_runs_from_its_old_module_path() -> None:
+    """bench/api_bench.py and users' scripts start `python -m tether.demo_client`."""
+    from tether.demo_configs import demo_config
+    from tether.server.background import BackgroundDaemon
+
+    daemon = BackgroundDaemon(demo_config("gpio", 0.5), sim=True, listen="127.0.0.1:0")
+    try:
+        with subprocess.Popen(
+            [sys.executable, "-m", "tether.demo_client", daemon.address, "0.3"],
+            stdout=subprocess.PIPE, text=True,
+        ) as client:
+            assert client.stdout is not None
+            try:
+                assert client.stdout.readline().startswith("driving ")
+                assert daemon.wait_until(daemon.moving, 5) is not None
+            finally:
+                client.kill()
+    finally:
+        daemon.close()

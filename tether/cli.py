@@ -9,8 +9,7 @@ from collections.abc import Sequence
 
 from tether import __version__
 from tether.errors import HardwareError, TetherError
-
-SIM_HARDWARE = ("gpio", "adafruit-hat", "waveshare-hat", "sabertooth", "roboclaw", "smc")
+from tether.robot.models import HARDWARE as SIM_HARDWARE
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -95,11 +94,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "demo" and args.web:
         import asyncio
 
-        from tether.web.demo import run_web_demo
+        from tether.demo.web import run_web_demo
 
         asyncio.run(run_web_demo(hardware=args.hardware, window=args.window, port=args.web_port))
     elif args.command == "demo":
-        from tether.demo import run_daemon_demo, run_demo
+        from tether.demo.daemon import run_daemon_demo
+        from tether.demo.in_process import run_demo
 
         demo = run_demo if args.in_process else run_daemon_demo
         demo(window=args.window, drive_time=args.drive_time, hardware=args.hardware)

@@ -29,13 +29,9 @@ def sim(request: pytest.FixtureRequest) -> Iterator[SimRover]:
 
 
 def wait_all_stopped(sim: SimRover, timeout: float = 3.0) -> float:
-    until = time.monotonic() + timeout
-    while time.monotonic() < until:
-        stopped = sim.all_stopped_at()
-        if stopped is not None:
-            return stopped
-        time.sleep(0.001)
-    raise AssertionError(f"still moving: {sim.duties()}")
+    stopped = sim.wait_all_stopped(timeout)
+    assert stopped is not None, f"still moving: {sim.duties()}"
+    return stopped
 
 
 def test_silent_client_stops_every_wheel_just_after_the_deadline(sim: SimRover) -> None:

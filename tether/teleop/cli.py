@@ -210,7 +210,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """`tether demo --gamepad [--recording FILE] [--window S] [--hardware H]`."""
-    from tether.teleop.demo import run_gamepad_demo
+    from tether.demo.gamepad import run_gamepad_demo
 
     result = run_gamepad_demo(args.recording, window=args.window, hardware=args.hardware)
     return 1 if result.moved_before_deadman or any(s.delay is None for s in result.stops) else 0

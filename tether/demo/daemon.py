@@ -1,0 +1,84 @@
+"""`tether demo`: the real daemon in --sim mode drives the simulated rover for a client process;
+the client is killed (SIGKILL), then another hangs (SIGSTOP), and each stop is timed.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tether.robot.presets import demo_config
+from tether.server.background import BackgroundDaemon
+
+
+@dataclass(frozen=True)
+class DaemonDemoResult:
+    """What the daemon demo measured (seconds, mm)."""
+
+    window: float
+    kill_delay: float
+    rolled_after_kill_mm: float
+    speed_at_kill_mm_s: float
+    hang_delay: float
+
+
+def _client(address: str, linear: float) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tether.demo.client", address, str(linear)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if not line.startswith("driving"):
+        process.kill()
+        raise RuntimeError(f"the demo client did not start: {line!r}")
+    return process
+
+
+def run_daemon_demo(
+    window: float = 0.5,
+    drive_time: float = 1.0,
+    say: Callable[[str], None] = print,
+    hardware: str = "gpio",
+) -> DaemonDemoResult:
+    """Daemon in --sim mode; a client process drives; SIGKILL it; then another hangs (SIGSTOP)."""
+    daemon = BackgroundDaemon(demo_config(hardware, window), sim=True, listen="127.0.0.1:0")
+    rover = daemon.robot.rovers["base"]
+    try:
+        say(f"daemon serving 'base', 'left', 'right' on {daemon.address} over simulated "
+            f"{hardware} hardware; heartbeat window {window * 1000:.0f} ms")
+        client = _client(daemon.address, 0.6)
+        say(f"client process {client.pid} drives the base at power 0.6 through the daemon "
+            "(viam-sid session, commands at 20 Hz)")
+        time.sleep(drive_time)
+        speed = rover.state().speed_mm_s
+        killed = time.monotonic()
+        client.kill()
+        client.wait(10)
+        if daemon.wait_until(lambda: not daemon.moving(), 5 * window + 2) is None:
+            raise RuntimeError(f"the rover still had duty {daemon.duties()} after the kill")
+        stopped = daemon.stopped_at() or time.monotonic()
+        time.sleep(0.3)
+        rolled = rover.travelled(since=killed)
+        say(f"SIGKILL of the client at {speed:.0f} mm/s: every wheel at duty 0 "
+            f"{(stopped - killed) * 1000:.1f} ms later (its connection closed, so its session "
+            f"ended; waiting for the window would take {window * 1000:.0f} ms); the rover "
+            f"rolled {rolled:.1f} mm after the kill")
+        hung = _client(daemon.address, 0.4)
+        time.sleep(drive_time / 2)
+        frozen = time.monotonic()
+        hung.send_signal(signal.SIGSTOP)
+        if daemon.wait_until(lambda: not daemon.moving(), 5 * window + 2) is None:
+            raise RuntimeError("the hung client's rover never stopped")
+        hang_stopped = daemon.stopped_at() or time.monotonic()
+        hung.kill()
+        hung.wait(10)
+        say(f"a second client hangs (SIGSTOP) with its connection open: duty 0 "
+            f"{(hang_stopped - frozen) * 1000:.0f} ms later, at its session's deadline")
+    finally:
+        daemon.close()
+    return DaemonDemoResult(window, stopped - killed, rolled, speed, hang_stopped - frozen)
