@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pigpio
 from figures import per_call
@@ -102,16 +103,22 @@ def _burst(daemon: FakePigpiod, edges: int, count: Callable[[], int]) -> tuple[f
     return count() / (time.perf_counter() - began), edges - count()
 
 
+def _counting_client(daemon: FakePigpiod) -> tuple[Any, list[int]]:
+    """A real pigpio client counting every edge of WATCHED (the count is received[0])."""
+    pi = pigpio.pi(daemon.host, daemon.port)
+    received = [0]
+
+    def count(_gpio: int, _level: int, _tick: int) -> None:
+        received[0] += 1
+
+    pi.callback(WATCHED, pigpio.EITHER_EDGE, count)
+    return pi, received
+
+
 def edge_rate(edges: int) -> tuple[float, int]:
     """(edges/s, edges lost) for a burst injected on the fake and counted by a pi.callback."""
     with FakePigpiod() as daemon:
-        pi = pigpio.pi(daemon.host, daemon.port)
-        received = [0]
-
-        def count(_gpio: int, _level: int, _tick: int) -> None:
-            received[0] += 1
-
-        pi.callback(WATCHED, pigpio.EITHER_EDGE, count)
+        pi, received = _counting_client(daemon)
         result = _burst(daemon, edges, lambda: received[0])
         pi.stop()
     return result
@@ -148,13 +155,7 @@ def report_stream(reports: int) -> float:
 def square_wave(seconds: float) -> tuple[int, int]:
     """(edges generated, edges a pi.callback received) for a 2 kHz wave in real time."""
     with FakePigpiod() as daemon:
-        pi = pigpio.pi(daemon.host, daemon.port)
-        received = [0]
-
-        def count(_gpio: int, _level: int, _tick: int) -> None:
-            received[0] += 1
-
-        pi.callback(WATCHED, pigpio.EITHER_EDGE, count)
+        pi, received = _counting_client(daemon)
         wave = daemon.square_wave(WATCHED, 2000, seconds)
         wave.join(seconds * 10 + 10)
         _wait_for(lambda: received[0], wave.sent, 10)

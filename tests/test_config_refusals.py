@@ -15,34 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.rovers import GPIO_ROVER
 from tether.cli import main
 from tether.config import load_config
 from tether.demo_configs import demo_config
 from tether.errors import HardwareError
 from tether.robot import build_robot
-
-GPIO_ROVER = """
-[[motor]]
-name = "left"
-driver = "gpio"
-in1 = 5
-in2 = 6
-pwm = 12
-
-[[motor]]
-name = "right"
-driver = "gpio"
-in1 = 20
-in2 = 21
-pwm = 13
-
-[[base]]
-name = "base"
-left = ["left"]
-right = ["right"]
-width_mm = 160
-wheel_circumference_mm = 204
-"""
 
 SERIAL_ROVER = """
 [[serial]]

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.rovers import GPIO_ROVER
+
 ATTACKER = "127.0.0.2"
 #: The key the rover written by write_rover_config() accepts.
 KEY = ("laptop", "q8Vt3-Lm2Zr7Kx9Wp4NbY6")  # strong enough for the secret checks
@@ -278,26 +280,6 @@ secret_file = "{secret}"
 enabled = true
 listen = "127.0.0.1:0"
 
-[[motor]]
-name = "left"
-driver = "gpio"
-in1 = 5
-in2 = 6
-pwm = 12
-
-[[motor]]
-name = "right"
-driver = "gpio"
-in1 = 20
-in2 = 21
-pwm = 13
-
-[[base]]
-name = "base"
-left = ["left"]
-right = ["right"]
-width_mm = 160
-wheel_circumference_mm = 204
 """
 
 
@@ -308,7 +290,7 @@ def write_rover_config(folder: Path, *, tls: tuple[Path, Path] | None = None) ->
     secret.chmod(0o600)
     cert = f'tls_cert = "{tls[0]}"\ntls_key = "{tls[1]}"' if tls else ""
     config = folder / "rover.toml"
-    config.write_text(ROVER.format(tls=cert, key_id=KEY[0], secret=secret))
+    config.write_text(ROVER.format(tls=cert, key_id=KEY[0], secret=secret) + GPIO_ROVER)
     return config
 
 

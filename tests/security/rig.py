@@ -18,31 +18,12 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.rovers import GPIO_ROVER
+
 ROVER = """\
 [server]
 listen = "127.0.0.1:0"
 heartbeat_window = {window}
-
-[[motor]]
-name = "left"
-driver = "gpio"
-in1 = 5
-in2 = 6
-pwm = 12
-
-[[motor]]
-name = "right"
-driver = "gpio"
-in1 = 20
-in2 = 21
-pwm = 13
-
-[[base]]
-name = "base"
-left = ["left"]
-right = ["right"]
-width_mm = 160
-wheel_circumference_mm = 204
 
 [[auth.keys]]
 id = "{key_id}"
@@ -100,7 +81,8 @@ def start_keyed_daemon(folder: Path, *, window: float = 0.5) -> KeyedDaemon:
     secret_file.write_text(secret + "\n")
     secret_file.chmod(0o600)
     config = folder / "rover.toml"
-    config.write_text(ROVER.format(window=window, key_id=key_id, secret_file=secret_file))
+    config.write_text(ROVER.format(window=window, key_id=key_id, secret_file=secret_file)
+                      + GPIO_ROVER)
     log = folder / "daemon.log"
     with open(log, "w") as err:
         process = subprocess.Popen(
