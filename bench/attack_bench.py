@@ -518,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     attacks = [BY_NAME[name] for name in args.attack] if args.attack else ATTACKS
     began = time.monotonic()
     print(f"tether attack bench ({'quick' if args.quick else 'full'}): {seconds:g} s per attack, "
-          f"{len(attacks)} attacks and a baseline, each against a fresh `tether serve --sim` "
+          f"a baseline and {len(attacks)} attack(s), each against a fresh `tether serve --sim` "
           f"(RLIMIT_NOFILE {NOFILE}); python {platform.python_version()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.2f} at the start", flush=True)
     baseline = scenario(None, seconds)
