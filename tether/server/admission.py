@@ -220,11 +220,11 @@ class Doorway:
 
     def wrap(self, factory: Callable[[], asyncio.Protocol]) -> Callable[[], asyncio.Protocol]:
         """A protocol factory for loop.create_server() whose connections pass this doorway."""
-        return lambda: self.gate(factory())
+        return lambda: self.gate(factory)
 
-    def gate(self, inner: asyncio.Protocol) -> GatedConnection:
-        """`inner` (one connection's protocol) behind this doorway."""
-        return GatedConnection(self, inner)
+    def gate(self, make_inner: Callable[[], asyncio.Protocol]) -> GatedConnection:
+        """One connection behind this doorway; its own protocol is made only once admitted."""
+        return GatedConnection(self, make_inner)
 
     def connection(self, transport: Any) -> GatedConnection | None:
         """The admitted connection behind the transport a request arrived on."""
@@ -237,17 +237,19 @@ class Doorway:
 
 
 class GatedConnection(asyncio.Protocol):
-    """Admits (or refuses) one connection, runs its TLS handshake, then hands it to `inner`."""
+    """Admits (or refuses) one connection, runs its TLS handshake, then hands it to the inner
+    protocol `make_inner` makes. Made no sooner: a refused connection must cost nothing once
+    gone, and grpclib keeps each protocol's handler until that protocol's connection_lost."""
 
-    def __init__(self, doorway: Doorway, inner: asyncio.Protocol) -> None:
+    def __init__(self, doorway: Doorway, make_inner: Callable[[], asyncio.Protocol]) -> None:
         self.doorway = doorway
-        self.inner = inner
+        self._make_inner = make_inner
+        self.inner: asyncio.Protocol | None = None  # once open, until closed
         self.peer = ""
         self.counted = False
         self.trusted = False
         self.transport: asyncio.BaseTransport | None = None
         self._raw: asyncio.BaseTransport | None = None
-        self._inner_open = False
         self._early: list[bytes] = []
         self._handshaking: asyncio.Future[None] | None = None
         self._in_flight = 0
@@ -287,11 +289,11 @@ class GatedConnection(asyncio.Protocol):
     def _open(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
         self.doorway._by_transport[id(transport)] = self
-        self._inner_open = True
-        self.inner.connection_made(transport)
+        self.inner = inner = self._make_inner()
+        inner.connection_made(transport)
         early, self._early = self._early, []
         for data in early:  # what TLS decrypted in the callback that finished the handshake
-            self.inner.data_received(data)
+            inner.data_received(data)
         self._now_idle()
 
     # -- activity, told by the port's request hooks ---------------------------------------
@@ -343,20 +345,20 @@ class GatedConnection(asyncio.Protocol):
     # -- asyncio.Protocol: forwarded to the inner protocol once it is open ------------------
 
     def data_received(self, data: bytes) -> None:
-        if self._inner_open:
+        if self.inner is not None:
             self.inner.data_received(data)
         elif self._raw is not None:
             self._early.append(data)
 
     def eof_received(self) -> bool | None:
-        return self.inner.eof_received() if self._inner_open else None
+        return self.inner.eof_received() if self.inner is not None else None
 
     def pause_writing(self) -> None:
-        if self._inner_open:
+        if self.inner is not None:
             self.inner.pause_writing()
 
     def resume_writing(self) -> None:
-        if self._inner_open:
+        if self.inner is not None:
             self.inner.resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -368,9 +370,9 @@ class GatedConnection(asyncio.Protocol):
         if self.transport is not None:
             doorway._by_transport.pop(id(self.transport), None)
         doorway.budget.release(self)
-        if self._inner_open:
-            self._inner_open = False
-            self.inner.connection_lost(exc)
+        inner, self.inner = self.inner, None
+        if inner is not None:
+            inner.connection_lost(exc)
 
 
 class _AcceptErrorFilter(logging.Filter):
