@@ -33,6 +33,10 @@ log = logging.getLogger("tether.server")
 MAX_CONNECTIONS = 1024
 #: Connections from one address (an IPv6 /64 counts as one): a laptop's scripts and tabs.
 MAX_CONNECTIONS_PER_PEER = 32
+#: Connections that have shown no key and carried no session, whoever opened them: each keeps
+#: ~27 KiB of grpclib/h2 state that Python does not give back, so strangers on many addresses
+#: hold at most ~14 MiB (bench/attack_bench.py: 918 such connections grew RSS by 22.9 MiB).
+MAX_UNTRUSTED_CONNECTIONS = 512
 #: Each listener's backlog: asyncio accepts up to this many sockets before any is checked.
 LISTEN_BACKLOG = 32
 #: fds kept free beyond the accept bursts: log files, device files, pipes, threads' files.
@@ -66,6 +70,7 @@ class ConnectionLimits:
 
     max_connections: int = MAX_CONNECTIONS
     max_per_peer: int = MAX_CONNECTIONS_PER_PEER
+    max_untrusted: int = MAX_UNTRUSTED_CONNECTIONS
 
     @classmethod
     def for_fd_limit(cls, nofile: int | None = None, in_use: int | None = None) -> ConnectionLimits:
@@ -80,7 +85,8 @@ class ConnectionLimits:
                 "connections); raise it (LimitNOFILE= in the systemd unit, ulimit -n)"
             )
         total = min(MAX_CONNECTIONS, room)
-        return cls(total, min(MAX_CONNECTIONS_PER_PEER, total))
+        return cls(total, min(MAX_CONNECTIONS_PER_PEER, total),
+                   min(MAX_UNTRUSTED_CONNECTIONS, total))
 
 
 def peer_of(transport: asyncio.BaseTransport) -> str:
@@ -110,6 +116,7 @@ class ConnectionBudget:
     def __init__(self, limits: ConnectionLimits) -> None:
         self.limits = limits
         self.total = 0
+        self.untrusted = 0
         self.refused = 0
         self.evicted = 0
         self._by_peer: Counter[str] = Counter()
@@ -128,6 +135,7 @@ class ConnectionBudget:
             self._refusals.note(f"{port} connection from {peer} refused: {reason}")
             return False
         self.total += 1
+        self.untrusted += 1
         self._by_peer[peer] += 1
         return True
 
@@ -136,6 +144,9 @@ class ConnectionBudget:
         if self._by_peer[peer] >= limits.max_per_peer:
             return (f"{self._by_peer[peer]} connections open from that address: expected at "
                     f"most {limits.max_per_peer} per address")
+        if self.untrusted >= limits.max_untrusted and not self._evict_one():
+            return (f"{self.untrusted} connections open without a key or session, none idle: "
+                    f"expected at most {limits.max_untrusted}")
         if self.total >= limits.max_connections and not self._evict_one():
             return (f"{self.total} connections open, none idle without a key or session: "
                     f"expected at most {limits.max_connections} (from RLIMIT_NOFILE)")
@@ -160,9 +171,16 @@ class ConnectionBudget:
             return
         connection.counted = False
         self.total -= 1
+        if not connection.trusted:
+            self.untrusted -= 1
         self._by_peer[connection.peer] -= 1
         if self._by_peer[connection.peer] <= 0:
             del self._by_peer[connection.peer]
+
+    def trusted(self, connection: GatedConnection) -> None:
+        """A counted connection showed a key or carried a session: no longer a stranger's."""
+        if connection.counted and not connection.trusted:
+            self.untrusted -= 1
 
     def idle(self, connection: GatedConnection, evictable: bool) -> None:
         """Note whether a connection may make room for a new one (and since when)."""
@@ -312,6 +330,7 @@ class GatedConnection(asyncio.Protocol):
 
     def trust(self) -> None:
         """It authenticated or carried a session: no idle deadline, never evicted."""
+        self.doorway.budget.trusted(self)
         self.trusted = True
         self._cancel_idle_timer()
         self.doorway.budget.idle(self, evictable=False)
