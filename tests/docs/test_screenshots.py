@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.docs.blocks import DOCS
+from tests.screenshots import keep_screenshot
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, browser_missing
 
 if TYPE_CHECKING:
@@ -57,12 +58,8 @@ def page() -> Iterator[Page]:
 
 
 def shoot(page: Page, name: str) -> Path:
-    """A screenshot of what the tab shows now, kept under docs/screenshots/."""
-    SHOTS.mkdir(exist_ok=True)
-    path = SHOTS / name
-    page.screenshot(path=str(path))
-    assert path.stat().st_size > 10_000, f"{path} is nearly empty"
-    return path
+    """A screenshot of what the tab shows now (kept under docs/screenshots/ when asked)."""
+    return keep_screenshot(page, SHOTS / name)
 
 
 def test_getting_started_page(served: str, page: Page) -> None:
