@@ -20,9 +20,22 @@ from tether.robot.table import PIN, Table
 from tether.robot.wiring import ChipConfig, MotorConfig, PortConfig
 from tether.session.manager import MAX_WINDOW, MIN_WINDOW
 
-__all__ = ["ApiKey", "BaseConfig", "ChipConfig", "MotorConfig", "PortConfig", "RobotConfig",
-           "ServerConfig", "WebConfig", "load_config", "parse_config", "parse_listen"]
-_SECTIONS = {"server", "sim", "gpio", "pca9685", "serial", "motor", "base", "auth", "web"}
+__all__ = [
+    "ApiKey",
+    "BaseConfig",
+    "ChipConfig",
+    "GuardianConfig",
+    "MotorConfig",
+    "PortConfig",
+    "RobotConfig",
+    "ServerConfig",
+    "WebConfig",
+    "load_config",
+    "parse_config",
+    "parse_listen",
+]
+_SECTIONS = {"server", "sim", "gpio", "pca9685", "serial", "motor", "base", "auth", "web",
+             "guardian"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,21 @@ class WebConfig:
     listen: str = "127.0.0.1:8081"
     allow_shared_base: bool = False
     allowed_origins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GuardianConfig:
+    """The guardian's limits: how long the daemon may be silent, and whether it comes back."""
+
+    #: Seconds without a beat from the daemon's event loop or watchdog thread before it is
+    #: killed and the outputs made safe (ArduPilot Rover disarms 0.2 s after its loop stops).
+    hang_timeout: float = 0.2
+    #: "always": restart a daemon that died; "never": stay down with the outputs safe.
+    restart: str = "always"
+    #: Crashes within a minute after which the daemon stays down (outputs safe, the reason said).
+    max_restarts: int = 5
+    #: Seconds the guardian allows itself to make every output safe after a death.
+    safe_deadline: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +106,7 @@ class RobotConfig:
     keys: tuple[ApiKey, ...] = ()
     web: WebConfig = WebConfig()
     token_lifetime: int = DEFAULT_TOKEN_LIFETIME
+    guardian: GuardianConfig = GuardianConfig()
 
     @property
     def resource_names(self) -> list[str]:
@@ -126,8 +155,10 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> RobotConfig:
     bases = tuple(_base(t) for t in _named_tables(root, "base"))
     keys, lifetime = parse_auth(Table(source, "[auth]", data.get("auth", {})))
     web = _web(Table(source, "[web]", data.get("web", {})), bool(keys))
+    guardian = _guardian(Table(source, "[guardian]", data.get("guardian", {})))
     config = RobotConfig(
-        source, server, bool(sim), pin_factory, chips, ports, motors, bases, keys, web, lifetime
+        source, server, bool(sim), pin_factory, chips, ports, motors, bases, keys, web, lifetime,
+        guardian,
     )
     _cross_check(config)
     return config
@@ -186,6 +217,18 @@ def _server(table: Table) -> ServerConfig:
         listen, float(window or 0.5), float(stop_timeout or 1.0), sessions, cert, key, streams,
         table.get("allow_plaintext_keys", bool, False),
     )
+
+
+def _guardian(table: Table) -> GuardianConfig:
+    table.only({"hang_timeout", "restart", "max_restarts"})
+    hang = table.number("hang_timeout", 0.05, 5.0, 0.2)
+    restart = table.get("restart", str, "always")
+    if restart not in ("always", "never"):
+        raise table.fail("restart", '"always" or "never"')
+    restarts = table.get("max_restarts", int, 5)
+    if not 0 <= restarts <= 100:
+        raise table.fail("max_restarts", "an integer in [0, 100] (crashes per minute)")
+    return GuardianConfig(float(hang or 0.2), restart, restarts)
 
 
 def _tls_files(table: Table, cert: str, key: str) -> None:
