@@ -1,129 +1,29 @@
 """Fault rows of the guardian: tether itself dies or hangs while a client drives every family.
 
-The hardware lives in this test's process, as real hardware outlives tether: tether's fake
-pigpiod (the daemon's gpiozero PiGPIOFactory reaches it through PIGPIO_ADDR/PIGPIO_PORT, as on
-a Pi) and fake Sabertooth, RoboClaw and SMC controllers on ptys the daemon opens as serial
-ports. Each row measures fault -> duty 0 on every output from the fakes' own histories.
+Each row measures fault -> duty 0 on every output from the fakes' own histories; the hardware
+outlives the daemon (tests/faults/guarded_rig.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 import signal
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tether.client import connect
-from tether.fakes.pigpiod import FakePigpiod
-from tether.fakes.pololu_smc import FakeSmc
-from tether.fakes.roboclaw import FakeRoboClaw
-from tether.fakes.sabertooth import FakeSabertooth
-
-ROOT = Path(__file__).resolve().parents[2]
-#: GPIO motors: (in1, in2, pwm); the guardian must end each PWM and drive each pin low.
-GPIO = {"left": (5, 6, 12), "right": (20, 21, 13)}
-SERVING = re.compile(r"serving .* on (\S+).*; pid (\d+), (?:guardian pid (\d+)|no guardian)")
-#: Targets from the issue, and the bounds here (10x: CI is a noisy 2-core machine).
-DEATH_TARGET, HANG_TIMEOUT = 0.010, 0.2
-
-
-class Hardware:
-    """Every family's fake, in this process: what the daemon drives and the guardian makes safe."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.pigpiod = FakePigpiod().start()
-        self.saber, self.claw, self.smc = FakeSabertooth(128), FakeRoboClaw(0x80), FakeSmc()
-        self.config = tmp / "rover.toml"
-        self.config.write_text(self._toml())
-
-    def _toml(self) -> str:
-        gpio = "".join(
-            f'[[motor]]\nname = "{name}"\ndriver = "gpio"\nin1 = {a}\nin2 = {b}\npwm = {p}\n'
-            for name, (a, b, p) in GPIO.items())
-        return (
-            '[server]\nlisten = "127.0.0.1:0"\nheartbeat_window = 5.0\n'
-            '[gpio]\npin_factory = "pigpio"\n'
-            '[guardian]\nrestart = "never"\n'
-            f'[[serial]]\nname = "saber"\nport = "{self.saber.path}"\nbaudrate = 9600\n'
-            f'[[serial]]\nname = "claw"\nport = "{self.claw.path}"\nbaudrate = 38400\n'
-            f'[[serial]]\nname = "smc"\nport = "{self.smc.path}"\nbaudrate = 9600\n'
-            + gpio +
-            '[[motor]]\nname = "saber"\ndriver = "sabertooth"\nport = "saber"\n'
-            'controller_timeout = 0.6\n'
-            '[[motor]]\nname = "claw"\ndriver = "roboclaw"\nport = "claw"\n'
-            'controller_timeout = 0.6\n'
-            '[[motor]]\nname = "smc"\ndriver = "smc"\nport = "smc"\n'
-        )
-
-    def duties(self) -> dict[str, float]:
-        """Each motor's output now."""
-        found = {name: self.pigpiod.duty(pins[2]) for name, pins in GPIO.items()}
-        found.update(saber=self.saber.channels[1].duty, claw=self.claw.channels[1].duty,
-                     smc=self.smc.channel.duty)
-        return found
-
-    def zero_since(self) -> dict[str, float | None]:
-        """When each output went to 0 (None while it still drives)."""
-        found: dict[str, float | None] = {}
-        for name, (in1, _in2, pwm) in GPIO.items():
-            safe = self.pigpiod.duty(pwm) == 0.0 and self.pigpiod.level(in1) == 0
-            found[name] = (max(self.pigpiod.history(pwm)[-1].time,
-                               self.pigpiod.history(in1)[-1].time) if safe else None)
-        found.update(saber=self.saber.channels[1].zero_since(),
-                     claw=self.claw.channels[1].zero_since(), smc=self.smc.channel.zero_since())
-        return found
-
-    def close(self) -> None:
-        for device in (self.saber, self.claw, self.smc):
-            device.close()
-        self.pigpiod.stop()
-
-
-class Serve:
-    """`tether serve` as a child of this test, with or without its guardian."""
-
-    def __init__(self, hardware: Hardware, *, guardian: bool = True) -> None:
-        env = dict(os.environ, PIGPIO_ADDR=hardware.pigpiod.host,
-                   PIGPIO_PORT=str(hardware.pigpiod.port), TETHER_TEST_HOOKS="1",
-                   PYTHONPATH=str(ROOT))
-        command = [sys.executable, "-m", "tether", "serve", str(hardware.config),
-                   *([] if guardian else ["--no-guardian"])]
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True,
-                                        start_new_session=True)
-        self.lines: list[str] = []
-        self._serving = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-        if not self._serving.wait(30):
-            self.close()
-            raise AssertionError("tether serve did not serve:\n" + "".join(self.lines))
-        match = next(m for m in map(SERVING.search, self.lines) if m)
-        self.address, self.daemon_pid = match[1], int(match[2])
-        self.guardian_pid = int(match[3]) if match[3] else None
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-            if SERVING.search(line):
-                self._serving.set()
-
-    def close(self) -> None:
-        with_suppressed(lambda: os.killpg(self.process.pid, signal.SIGKILL))
-        self.process.wait(10)
-
-
-def with_suppressed(call: Callable[[], object]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        call()
+from tests.faults.guarded_rig import (
+    DEATH_TARGET,
+    HANG_TIMEOUT,
+    Hardware,
+    Serve,
+    all_safe_after,
+    driving,
+    gone,
+    until,
+)
 
 
 @pytest.fixture
@@ -134,99 +34,50 @@ def hardware(tmp_path: Path) -> Iterator[Hardware]:
 
 
 @pytest.fixture
-def driving(hardware: Hardware) -> Iterator[tuple[Serve, Hardware]]:
-    """A guarded daemon with a client driving every motor at 0.5 (its session kept alive)."""
-    serve = Serve(hardware)
-    stop = threading.Event()
-    started = threading.Event()
-    thread = threading.Thread(target=_drive, args=(serve.address, stop, started), daemon=True)
-    thread.start()
-    try:
-        assert started.wait(20), "the client could not drive:\n" + "".join(serve.lines)
-        _until(lambda: all(d > 0.4 for d in hardware.duties().values()), 10,
-               lambda: f"not every output driven: {hardware.duties()}")
+def guarded(hardware: Hardware) -> Iterator[tuple[Serve, Hardware]]:
+    """A guarded daemon with a client driving every motor at 0.5."""
+    with driving(hardware) as serve:
         yield serve, hardware
-    finally:
-        stop.set()
-        thread.join(10)
-        serve.close()
-
-
-def _drive(address: str, stop: threading.Event, started: threading.Event) -> None:
-    """Drive every motor at 0.5 until told to stop or the daemon goes away."""
-    try:
-        with connect(address) as rover, rover.session(heartbeat_window=5.0, keepalive=True):
-            for name in (*GPIO, "saber", "claw", "smc"):
-                rover.motor(name).set_power(0.5)
-            started.set()
-            stop.wait(60)
-    except Exception:  # the daemon died under it: that is the test
-        pass
-
-
-def _until(condition: Callable[[], bool], timeout: float, why: Callable[[], str]) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(why())
-        time.sleep(0.002)
-
-
-def _all_safe_after(hardware: Hardware, since: float, timeout: float = 5.0) -> float:
-    """Seconds from `since` until the last output read 0."""
-    _until(lambda: all(z is not None for z in hardware.zero_since().values()), timeout,
-           lambda: f"outputs still driven {timeout:g} s after the fault: {hardware.duties()}")
-    times = [z for z in hardware.zero_since().values() if z is not None]
-    return max(times) - since
-
-
-def _gone(pid: int, timeout: float = 10.0) -> None:
-    def dead() -> bool:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().split()[2]
-        except OSError:
-            return True
-        return state == "Z"
-
-    _until(dead, timeout, lambda: f"process {pid} still runs")
 
 
 @pytest.mark.parametrize("fault", [signal.SIGKILL, signal.SIGABRT],
                          ids=["SIGKILL", "abort"])
-def test_daemon_death_makes_every_output_safe(driving: tuple[Serve, Hardware],
+def test_daemon_death_makes_every_output_safe(guarded: tuple[Serve, Hardware],
                                               fault: signal.Signals) -> None:
     # abort: SIGABRT is what os.abort() raises in the daemon; it dies without any cleanup.
-    serve, hardware = driving
+    serve, hardware = guarded
     died = time.monotonic()
     os.kill(serve.daemon_pid, fault)
-    delay = _all_safe_after(hardware, died)
+    delay = all_safe_after(hardware, died)
     print(f"daemon {fault.name} -> every duty 0: {delay * 1000:.2f} ms")
+    until(lambda: not any(hardware.gpio_levels().values()), 1.0,
+          lambda: f"a direction pin left high: {hardware.gpio_levels()}")
     assert delay < 10 * DEATH_TARGET, f"{delay * 1000:.1f} ms (target {DEATH_TARGET * 1000:g} ms)"
     assert serve.process.wait(10) == 3, "restart = never: the guardian stays down, exit 3"
 
 
 @pytest.mark.parametrize("hang", ["SIGSTOP", "event loop blocked", "watchdog thread ended"])
-def test_daemon_hang_is_killed_and_every_output_made_safe(driving: tuple[Serve, Hardware],
+def test_daemon_hang_is_killed_and_every_output_made_safe(guarded: tuple[Serve, Hardware],
                                                           hang: str) -> None:
-    serve, hardware = driving
+    serve, hardware = guarded
     signum = {"SIGSTOP": signal.SIGSTOP, "event loop blocked": signal.SIGUSR1,
               "watchdog thread ended": signal.SIGUSR2}[hang]
     hung = time.monotonic()
     os.kill(serve.daemon_pid, signum)
-    delay = _all_safe_after(hardware, hung)
+    delay = all_safe_after(hardware, hung)
     print(f"daemon hang ({hang}) -> every duty 0: {delay * 1000:.1f} ms")
     assert delay < HANG_TIMEOUT + 0.2, f"{delay * 1000:.0f} ms (hang timeout 200 ms + 20 ms)"
-    _gone(serve.daemon_pid)
+    gone(serve.daemon_pid)
     assert any("SIGKILL" in line for line in serve.lines), "".join(serve.lines)
 
 
-def test_guardian_death_stops_the_daemon_and_it_exits(driving: tuple[Serve, Hardware]) -> None:
-    serve, hardware = driving
+def test_guardian_death_stops_the_daemon_and_it_exits(guarded: tuple[Serve, Hardware]) -> None:
+    serve, hardware = guarded
     assert serve.guardian_pid is not None
     died = time.monotonic()
     os.kill(serve.guardian_pid, signal.SIGKILL)
-    delay = _all_safe_after(hardware, died)
-    _gone(serve.daemon_pid)
+    delay = all_safe_after(hardware, died)
+    gone(serve.daemon_pid)
     print(f"guardian SIGKILL -> every duty 0 (by the daemon): {delay * 1000:.1f} ms")
     assert delay < 1.0, f"{delay * 1000:.0f} ms"
 
@@ -234,15 +85,8 @@ def test_guardian_death_stops_the_daemon_and_it_exits(driving: tuple[Serve, Hard
 def test_without_the_guardian_a_dead_daemon_leaves_gpio_driving(hardware: Hardware) -> None:
     """The hazard the guardian exists for: pigpiod keeps PWM after its client dies; serial
     controllers stop only by their own timeout."""
-    serve = Serve(hardware, guardian=False)
-    assert serve.guardian_pid is None
-    stop, started = threading.Event(), threading.Event()
-    thread = threading.Thread(target=_drive, args=(serve.address, stop, started), daemon=True)
-    thread.start()
-    try:
-        assert started.wait(20)
-        _until(lambda: all(d > 0.4 for d in hardware.duties().values()), 10,
-               lambda: f"not every output driven: {hardware.duties()}")
+    with driving(hardware, guardian=False) as serve:
+        assert serve.guardian_pid is None
         died = time.monotonic()
         os.kill(serve.daemon_pid, signal.SIGKILL)
         time.sleep(1.0)
@@ -252,7 +96,3 @@ def test_without_the_guardian_a_dead_daemon_leaves_gpio_driving(hardware: Hardwa
         for name in ("saber", "claw"):  # by their own 0.6 s timeout, not at once
             stopped = zero[name]
             assert stopped is not None and 0.3 < stopped - died < 1.0, (name, zero)
-    finally:
-        stop.set()
-        thread.join(10)
-        serve.close()

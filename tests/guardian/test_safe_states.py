@@ -19,13 +19,24 @@ def _config(motor: dict[str, Any], **sections: Any) -> Any:
 def test_gpio_pins_go_low_and_an_active_low_enable_goes_high() -> None:
     config = _config({"driver": "gpio", "in1": 5, "in2": 6, "pwm": 12, "enable": 17,
                       "enable_active_high": False})
-    assert set(safe_states(config)) == {PinLevel("m", 5, 0), PinLevel("m", 6, 0),
-                                        PinLevel("m", 12, 0), PinLevel("m", 17, 1)}
+    assert safe_states(config) == [PinLevel("m", 12, 0), PinLevel("m", 17, 1),
+                                   PinLevel("m", 5, 0, 1), PinLevel("m", 6, 0, 1)]
 
 
 def test_gpio_pins_by_gpiozero_name_become_bcm_numbers() -> None:
     config = _config({"driver": "gpio", "direction": "GPIO20", "pwm": "BOARD32"})
-    assert set(safe_states(config)) == {PinLevel("m", 20, 0), PinLevel("m", 12, 0)}
+    assert safe_states(config) == [PinLevel("m", 12, 0), PinLevel("m", 20, 0, 1)]
+
+
+def test_every_wheel_loses_power_before_any_direction_pin_is_written() -> None:
+    from tether.guardian.outputs import group
+
+    config = parse_config({"motor": [
+        {"name": "a", "driver": "gpio", "in1": 5, "in2": 6, "pwm": 12},
+        {"name": "b", "driver": "gpio", "in1": 20, "in2": 21},  # DRV8833: PWM on both inputs
+    ]}, "test.toml")
+    pins, _chips, _ports = group(safe_states(config))
+    assert [p.pin for p in pins] == [12, 20, 21, 5, 6]
 
 
 def test_a_hat_motor_turns_its_three_channels_off() -> None:

@@ -279,4 +279,4 @@ def group(states: Iterable[SafeState]) -> tuple[list[PinLevel], dict[str, list[C
             chips.setdefault(state.chip, []).append(state)
         else:
             ports.setdefault(state.port, []).append(state)
-    return pins, chips, ports
+    return sorted(pins, key=lambda p: p.order), chips, ports

@@ -50,7 +50,8 @@ class Ending:
     status: int
     killed: bool
     on_purpose: bool
-    #: Whether it ever served: one that could not start (a config error) is not restarted.
+    #: Whether it ever served: one that exited with an error before serving (a config error)
+    #: is not restarted; one killed by a signal before it served is a crash like any other.
     served: bool = True
 
 
@@ -116,7 +117,7 @@ class Guardian:
     def _supervise(self) -> int:
         while True:
             ending = self._watch_one()
-            if not ending.served:
+            if not ending.served and ending.status > 0 and not ending.killed:
                 log.error("guardian: the daemon could not start (%s); outputs safe", ending.why)
                 return ending.status if ending.status > 0 else 1
             if ending.on_purpose or self._stop_signal:

@@ -21,6 +21,9 @@ class PinLevel:
     motor: str
     pin: int
     level: int
+    #: 0 for a pin that cuts the bridge's power by itself (PWM, enable), 1 for a direction
+    #: input: the guardian writes every 0 first, so each wheel stops after one write.
+    order: int = 0
 
 
 @dataclass(frozen=True)

@@ -80,11 +80,14 @@ def claims(motor: MotorConfig, _ports: Mapping[str, str]) -> Iterator[Claim]:
 
 
 def safe_off(motor: MotorConfig) -> Iterator[PinLevel]:
-    """Every pin low, but an active-low enable high: the bridge's outputs off (coast)."""
+    """Every pin low, but an active-low enable high: the bridge's outputs off (coast). The pins
+    that cut power by themselves come first: PWM and enable, and in1/in2 when they carry PWM."""
     options = motor.options
-    for key in (k for k in GPIO_PINS if k in options):
+    power = {"pwm", "enable"} if "pwm" in options else {"in1", "in2", "enable"}
+    for key in sorted((k for k in GPIO_PINS if k in options), key=lambda k: k not in power):
         active_low = key == "enable" and not options.get("enable_active_high", True)
-        yield PinLevel(motor.name, options[key], 1 if active_low else 0)
+        yield PinLevel(motor.name, options[key], 1 if active_low else 0,
+                       0 if key in power else 1)
 
 
 def build(motor: MotorConfig, shared: SharedDrivers) -> Motor:
