@@ -56,12 +56,13 @@ class Running:
         return self.result
 
 
-def _guardian(pigpiod: FakePigpiod, mode: str, **settings: object) -> Guardian:
+def _guardian(pigpiod: FakePigpiod, mode: str, env: dict[str, str] | None = None,
+              **settings: object) -> Guardian:
     command = [sys.executable, CHILD, pigpiod.host, str(pigpiod.port), mode]
     safer = PigpioSafer([PinLevel("left", 12, 0), PinLevel("left", 5, 0)], pigpiod.host,
                         pigpiod.port)
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    return Guardian(command, [safer], GuardianConfig(**settings), environ=env)  # type: ignore[arg-type]
+    environ = dict(os.environ, PYTHONPATH=ROOT, **(env or {}))
+    return Guardian(command, [safer], GuardianConfig(**settings), environ=environ)  # type: ignore[arg-type]
 
 
 def _driven(pigpiod: FakePigpiod, timeout: float = 10.0) -> None:
@@ -164,3 +165,33 @@ def test_stopping_the_guardian_stops_the_daemon_gracefully(pigpiod: FakePigpiod)
     assert running.finish() == 0
     assert running.guardian.kills == 0
     assert (pigpiod.duty(12), pigpiod.level(5)) == (0.0, 0)
+
+
+def test_systemd_hears_watchdog_only_while_the_daemon_beats(pigpiod: FakePigpiod) -> None:
+    """WATCHDOG=1 at half of WatchdogSec while both beats are fresh; none once the daemon hangs;
+    the reason it stays down in STATUS."""
+    from tests.server.test_systemd import manager_socket
+
+    with manager_socket(abstract=True) as (receiver, address):
+        # The guardian runs on a thread of this process: WATCHDOG_PID names this process.
+        env = {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "200000",
+               "WATCHDOG_PID": str(os.getpid())}
+        running = Running(_guardian(pigpiod, "beat", env, restart="never"))
+        pid = running.daemon_pid()
+        _driven(pigpiod)
+        receiver.settimeout(5)
+        heard: list[tuple[float, bytes]] = []
+        until = time.monotonic() + 0.6
+        while time.monotonic() < until:
+            heard.append((time.monotonic(), receiver.recv(4096)))
+        assert {message for _, message in heard} == {b"WATCHDOG=1"}
+        assert len(heard) >= 4, heard  # every 0.1 s
+        stopped = time.monotonic()
+        os.kill(pid, signal.SIGSTOP)
+        after: list[tuple[float, bytes]] = []
+        while not after or after[-1][1] == b"WATCHDOG=1":
+            after.append((time.monotonic(), receiver.recv(4096)))
+        running.thread.join(10)
+    last_watchdog = max((t for t, m in after if m == b"WATCHDOG=1"), default=stopped)
+    assert last_watchdog - stopped < 0.2 + 0.05, "WATCHDOG=1 went on after the daemon hung"
+    assert after[-1][1].startswith(b"STATUS=daemon down: daemon ended (hung: "), after[-1]

@@ -54,6 +54,11 @@ class Safer(Protocol):
         """What this safer reaches, for errors."""
         ...
 
+    @property
+    def motor(self) -> str:
+        """The first motor it makes safe, for errors."""
+        ...
+
     def make_safe(self, since: float, deadline: float) -> list[Action]:
         """Every output to its safe state by `deadline` (monotonic), each timed from `since`."""
         ...
@@ -90,6 +95,11 @@ class PigpioSafer:
                  timeout: float = 0.5) -> None:
         self.pins, self.host, self.port, self.timeout = list(pins), host, port, timeout
         self._pi: Any = None
+
+    @property
+    def motor(self) -> str:
+        """The first motor on this connection."""
+        return self.pins[0].motor
 
     def describe(self) -> str:
         """Where its pigpiod is."""
@@ -131,6 +141,11 @@ class LgpioSafer:
         self.pins = list(pins)
         self._lgpio: Any = lgpio
         self._handle: int | None = None
+
+    @property
+    def motor(self) -> str:
+        """The first motor on this connection."""
+        return self.pins[0].motor
 
     def describe(self) -> str:
         """Its pins."""
@@ -185,6 +200,11 @@ class Pca9685Safer:
         self.chip, self.channels, self._open_bus = chip, list(channels), open_bus
         self._bus: Any = None
 
+    @property
+    def motor(self) -> str:
+        """The first motor on this connection."""
+        return self.channels[0].motor
+
     def describe(self) -> str:
         """Its chip and bus."""
         return f"[[pca9685]] {self.chip.name!r} on I2C bus {self.chip.bus}"
@@ -230,6 +250,11 @@ class SerialSafer:
     def __init__(self, port: PortConfig, frames: Sequence[StopFrame], path: str,
                  timeout: float = 0.2) -> None:
         self.port, self.frames, self.path, self.timeout = port, list(frames), path, timeout
+
+    @property
+    def motor(self) -> str:
+        """The first motor on this connection."""
+        return self.frames[0].motor
 
     def describe(self) -> str:
         """Its port."""

@@ -29,11 +29,18 @@ def serve_guarded(config: RobotConfig, config_path: str, *, sim: bool = False,
                   listen: str | None = None, verbose: bool = False,
                   seams: GuardianSeams | None = None,
                   extra_args: Sequence[str] = ()) -> int:
-    """Run the guardian until a signal; returns `tether serve`'s exit status."""
+    """Run the guardian until a signal; returns `tether serve`'s exit status. What would stop
+    the daemon starting is refused here first, in one line, before any process starts."""
+    from tether.config import parse_listen
+    from tether.server.exposure import check_exposure
+
+    address = listen or config.server.listen
+    check_exposure(config, address, parse_listen(address, "--listen"))
     if seams is None:
         seams = _sim_seams() if (sim or config.sim) else real_seams(config)
     guard = Guardian([*daemon_command(config_path, sim=sim, listen=listen, verbose=verbose),
-                      *extra_args], safers(config, seams), config.guardian)
+                      *extra_args], safers(config, seams), config.guardian,
+                     source=config.source)
     return guard.run()
 
 

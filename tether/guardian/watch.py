@@ -59,8 +59,10 @@ class Guardian:
     """Supervises one daemon at a time; run() returns the exit status for `tether serve`."""
 
     def __init__(self, command: Sequence[str], safers: Sequence[Safer],
-                 settings: GuardianConfig, environ: Mapping[str, str] | None = None) -> None:
+                 settings: GuardianConfig, environ: Mapping[str, str] | None = None,
+                 source: str = "<config>") -> None:
         self.command, self.safers, self.settings = list(command), list(safers), settings
+        self.source = source
         self.environ = dict(os.environ if environ is None else environ)
         self.every = settings.hang_timeout / 4
         self.last_actions: list[Action] = []
@@ -110,18 +112,17 @@ class Guardian:
                 for opened in self.safers:
                     opened.close()
                 raise HardwareError(
-                    f"guardian: {safer.describe()}: {type(exc).__name__}: {exc}; expected it "
-                    "open before the daemon starts (tether serve --no-guardian runs without the "
-                    "guardian)") from exc
+                    f"{self.source}: [[motor]] {safer.motor!r}: the guardian's own handle on "
+                    f"{safer.describe()} would not open ({type(exc).__name__}: {exc}); expected "
+                    "it open before the daemon starts (tether serve --no-guardian runs without "
+                    "the guardian)") from exc
 
     def _supervise(self) -> int:
         while True:
             ending = self._watch_one()
             if not ending.served and ending.status > 0 and not ending.killed:
-                log.error("guardian: the daemon could not start (%s); outputs safe", ending.why)
-                return ending.status if ending.status > 0 else 1
+                return ending.status  # it said why, in one line of its own
             if ending.on_purpose or self._stop_signal:
-                log.warning("guardian: daemon ended (%s); outputs safe; exiting", ending.why)
                 return 0 if ending.status in (0, -signal.SIGTERM) or self._stop_signal else 1
             why = self._why_not_restart(ending)
             if why:
@@ -166,17 +167,18 @@ class Guardian:
         child = subprocess.Popen(self.command, env=self._child_env(beats_w), pass_fds=(beats_w,))
         os.close(beats_w)
         self.daemon_pid = child.pid
-        log.warning("guardian: pid %d; daemon pid %d; hang timeout %.3g s; %d output "
-                    "connection(s) ready", os.getpid(), child.pid, self.settings.hang_timeout,
-                    len(self.safers))
+        log.info("guardian pid %d watching daemon pid %d (hang timeout %g s, %d output "
+                 "connection(s) open)", os.getpid(), child.pid, self.settings.hang_timeout,
+                 len(self.safers))
         try:
             return self._until_dead(child, beats_r)
         finally:
             os.close(beats_r)
 
     def _child_env(self, beats_w: int) -> dict[str, str]:
-        env = {k: v for k, v in self.environ.items()
-               if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
+        # The daemon says READY=1 and STOPPING=1 itself (the unit's NotifyAccess=all); the
+        # watchdog is the guardian's alone.
+        env = {k: v for k, v in self.environ.items() if k not in ("WATCHDOG_USEC", "WATCHDOG_PID")}
         env.update({pulse.ENV_FD: str(beats_w), pulse.ENV_PID: str(os.getpid()),
                     pulse.ENV_EVERY: f"{self.every:.6f}",
                     pulse.ENV_LAST: json.dumps([asdict(a) for a in self.last_actions])})
@@ -216,15 +218,12 @@ class Guardian:
                     if pulse.READY in data and not ready:
                         ready = True
                         last = {pulse.LOOP: now, pulse.WATCHDOG: now}
-                        systemd.ready(f"serving; daemon pid {child.pid}, guardian pid "
-                                      f"{os.getpid()}", environ=self.environ)
                     if pulse.STOPPING in data and not stopping:
                         stopping, deadline = True, now + STOP_TIMEOUT
                 if self._wake_r in events:
                     self._drain(self._wake_r)
                 if self._stop_signal and not stopping:
                     stopping, deadline = True, now + STOP_TIMEOUT
-                    systemd.stopping("stopping the daemon", environ=self.environ)
                     child.send_signal(signal.SIGTERM)
                 if ready and not stopping and self._watchdog_every is not None \
                         and now >= next_watchdog:
@@ -259,7 +258,11 @@ class Guardian:
     def _dead(self, child: subprocess.Popen[bytes], since: float, why: str, *, killed: bool,
               on_purpose: bool, served: bool) -> Ending:
         """Outputs safe first: pigpiod and buses at once, lines and ports once the child is
-        reaped (at once for a child that is already dead); then the report."""
+        reaped (at once for a child that is already dead); then the report. A daemon that
+        exited with an error before it served drove nothing: it only said why."""
+        if not served and not killed and child.wait() > 0:  # it never served: no hurry
+            return Ending(f"exited with status {child.returncode}", child.returncode, killed,
+                          on_purpose, served)
         self.last_actions = self.make_safe(since, released=False)
         status = child.wait()
         self.last_actions += self.make_safe(since, released=True)
@@ -267,6 +270,9 @@ class Guardian:
             why = f"exited with status {status}" if status >= 0 else \
                 f"killed by {signal.Signals(-status).name}"
         failed = [a for a in self.last_actions if not a.ok]
+        quiet = on_purpose or (not served and not killed and status > 0)  # it said why itself
+        if quiet and not failed:
+            return Ending(why, status, killed, on_purpose, served)
         level = logging.ERROR if failed or not on_purpose else logging.WARNING
         log.log(level, "guardian: daemon pid %d %s; %d output(s) made safe, %d failed",
                 child.pid, why, len(self.last_actions) - len(failed), len(failed))
