@@ -203,7 +203,7 @@ def test_wifi_delay_jitter_and_loss_bursts_cause_no_false_stop(
         tether = processes.client(proxy.address, "tether", "--power", "0.5", "--rate", "20")
         viam = processes.client(proxy.address, "viam", "--base", "base2", "--power", "0.4",
                                 "--rate", "0")
-        outputs = daemon.robot.outputs
+        outputs = daemon.sim.outputs
         assert wait_for(lambda: outputs["left"].duty == 0.5 and outputs["left2"].duty == 0.4, 10)
         start = time.monotonic()
         time.sleep(WIFI_SECONDS)
