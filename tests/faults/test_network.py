@@ -114,7 +114,11 @@ def partition_stop(rig: Partitioned, settle: float = 0.3) -> tuple[Client, float
     stopped = rig.daemon.timeline.zero_since(BASE)
     check_delay(PARTITION, None if stopped is None else stopped - cut, WINDOW + 0.5)
     assert stopped is not None
-    assert ("base", "expired", "stopped") in rig.daemon.timeline.stops()
+    # The wheels are read from the sim process, the stop report from the daemon's file, which
+    # its session layer writes once the stop has returned: a moment after the duty reached 0.
+    expired = ("base", "expired", "stopped")
+    assert wait_for(lambda: expired in rig.daemon.timeline.stops(), 2, 0.005) is not None, \
+        rig.daemon.timeline.stops()
     return client, cut, stopped
 
 
