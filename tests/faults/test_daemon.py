@@ -2,10 +2,10 @@
 
 `tether serve` runs as a real process. With --sim its fake hardware runs in a process of its
 own (tether.sim) that outlives the daemon, as real hardware does; the test reads the wheels
-there. SIGKILL of a daemon with GPIO (through pigpio), a PCA9685 HAT and a serial controller
-shows today's hazard: only the serial controller's own timeout stops anything. For SIGKILL of a
-daemon on serial controllers alone, a second test runs the daemon *without* --sim against pty
-controllers owned by this test (FakeSabertooth, FakeRoboClaw), and restarts it on them.
+there. For SIGKILL of a daemon on serial controllers, a test runs the daemon *without* --sim
+against pty controllers owned by this test (FakeSabertooth, FakeRoboClaw), and restarts it on
+them. SIGKILL of a --sim daemon on GPIO, a HAT and a serial controller (the hazard the guardian
+is for) is tests/faults/test_daemon_death.py.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,6 @@ from tests.faults.rig import (
     Processes,
     check_delay,
     free_port,
-    record,
     stop_delay,
     to_toml,
     two_bases,
@@ -157,122 +154,3 @@ def test_daemon_sigkill_serial_controllers_stop_by_their_own_timeout(
         stopped = stop_delay(channels[:2], ending, 5)
         assert stopped is not None and stopped < AT_ONCE
         again.close()
-
-
-# -- SIGKILL with --sim: the hazard the guardian (issue 17) is for ------------------------------
-
-GUARDIAN = "the guardian issue (17) makes every output safe when the daemon dies"
-#: What each base is driven at before the kill: GPIO through pigpio, a PCA9685 HAT, a Sabertooth.
-DRIVEN = {"base": 0.6, "base2": 0.5, "base3": 0.4}
-GPIO_WHEELS, HAT_WHEELS, SERIAL_WHEELS = ("left", "right"), ("left2", "right2"), ("left3",
-                                                                                "right3")
-#: The Sabertooth's own timeout tether arms for the 0.5 s window, and its keepalive period.
-SERIAL_TIMEOUT, KEEPALIVE = 0.6, 0.2
-
-
-def hazard_rover() -> dict[str, object]:
-    """'base' on GPIO (L298N pins), 'base2' on an Adafruit HAT's M1/M2, 'base3' on a Sabertooth."""
-    gpio = {"left": {"driver": "gpio", "in1": 5, "in2": 6, "pwm": 12},
-            "right": {"driver": "gpio", "in1": 20, "in2": 21, "pwm": 13}}
-    hat = {f"{side}2": {"driver": "hat", "chip": "hat", "hat": "adafruit", "motor": motor}
-           for side, motor in (("left", "M1"), ("right", "M2"))}
-    config = two_bases({**gpio, **hat}, pca9685=[{"name": "hat", "address": 0x60}],
-                       serial=[{"name": "saber", "port": "/dev/ttyHAZARD"}])
-    motors: list[dict[str, object]] = config["motor"]
-    motors += [{"name": f"{side}3", "max_rpm": 150, "driver": "sabertooth", "port": "saber",
-                "address": 128, "channel": channel}
-               for side, channel in (("left", 1), ("right", 2))]
-    config["base"].append({"name": "base3", "left": ["left3"], "right": ["right3"],
-                           "width_mm": 160, "wheel_circumference_mm": 204})
-    return config
-
-
-@dataclass(frozen=True)
-class Killed:
-    """What the wheels did around a SIGKILL of the daemon, read from the sim process."""
-
-    killed: float
-    driving: dict[str, float]
-    after_one_second: dict[str, float]
-    pwm_after: dict[int, float]  # GPIO 12 and 13's duty as pigpio itself reads it
-    serial_stopped: float | None
-    serial_timeouts: int
-
-
-@pytest.fixture(scope="module")
-def killed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Killed]:
-    """`tether serve --sim` drives all three bases; SIGKILL; one second later, the wheels."""
-    processes = Processes()
-    try:
-        daemon = HostedDaemon(tmp_path_factory.mktemp("hazard"), hazard_rover(),
-                              f"127.0.0.1:{free_port()}")
-        processes.add(daemon)
-        assert daemon.sim is not None and daemon.sim.ports["saber"].state()["timeout"] == \
-            SERIAL_TIMEOUT, "tether armed the controller's own timeout"
-        retry = ("--start-tries", "5", "--on-error", "idle")
-        for base, power in DRIVEN.items():
-            processes.client(daemon.address, "tether", "--base", base, "--power", str(power),
-                             "--rate", "10", *retry)
-        wheels = {**dict.fromkeys(GPIO_WHEELS, DRIVEN["base"]),
-                  **dict.fromkeys(HAT_WHEELS, DRIVEN["base2"]),
-                  **dict.fromkeys(SERIAL_WHEELS, DRIVEN["base3"])}
-        sim = daemon.sim
-        assert wait_for(lambda: all(abs(sim.outputs[n].duty - d) <= 1 / 127
-                                    for n, d in wheels.items()), 10, 0.01) is not None
-        time.sleep(0.3)
-        driving = sim.duties()
-        killed = daemon.signal(signal.SIGKILL)
-        assert daemon.process.wait(10) == -signal.SIGKILL
-        time.sleep(max(0.0, killed + 1.0 - time.monotonic()))
-        after = sim.duties()
-        yield Killed(killed, driving, after, _pigpio_duties(daemon, (12, 13)),
-                     sim.zero_since(list(SERIAL_WHEELS)),
-                     int(sim.ports["saber"].state()["timeouts"]))
-    finally:
-        processes.close()
-
-
-def _pigpio_duties(daemon: HostedDaemon, pins: tuple[int, ...]) -> dict[int, float]:
-    """The pins' PWM duty as any pigpio client reads it from the fake pigpiod (this one closes
-    before the fake does: pigpio.py spins on a socket its daemon closed)."""
-    import pigpio
-
-    assert daemon.sim_addresses is not None and daemon.sim_addresses.pigpio is not None
-    host, _, port = daemon.sim_addresses.pigpio.rpartition(":")
-    pi = pigpio.pi(host, int(port))
-    try:
-        return {p: pi.get_PWM_dutycycle(p) / pi.get_PWM_range(p) for p in pins}
-    finally:
-        pi.stop()
-
-
-def test_daemon_sigkill_leaves_gpio_and_hat_wheels_at_their_last_duty(killed: Killed) -> None:
-    """Today's hazard, on the simulated hardware as on a rover: pigpiod keeps its PWM when its
-    client dies, a PCA9685 keeps its registers; nothing in software is left to stop them."""
-    held = {n: killed.after_one_second[n] for n in (*GPIO_WHEELS, *HAT_WHEELS)}
-    record("daemon SIGKILL (--sim): GPIO on pigpio and a PCA9685 HAT 1 s later (the hazard: "
-           "held at the last duty)", None, None,
-           held == {n: killed.driving[n] for n in held})
-    assert held == {n: killed.driving[n] for n in held}
-    assert held["left"] == pytest.approx(DRIVEN["base"])
-    assert held["left2"] == pytest.approx(DRIVEN["base2"], abs=1 / 4096)
-    assert killed.pwm_after == {12: pytest.approx(0.6), 13: pytest.approx(0.6)}, \
-        "pigpio itself reads the last duty on the pins"
-
-
-def test_daemon_sigkill_serial_controller_stops_only_by_its_own_timeout(killed: Killed) -> None:
-    """The Sabertooth's own serial timeout (armed by tether at window + 0.1 s) is the only
-    thing that stops a wheel: between one keepalive period before it and a little after."""
-    delay = None if killed.serial_stopped is None else killed.serial_stopped - killed.killed
-    check_delay("daemon SIGKILL (--sim): the serial controller's own timeout", delay,
-                SERIAL_TIMEOUT + 0.5, low=SERIAL_TIMEOUT - KEEPALIVE - 0.05)
-    assert killed.serial_timeouts >= 1, "the controller's own timeout stopped it"
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=GUARDIAN)
-def test_daemon_sigkill_every_wheel_stops(killed: Killed) -> None:
-    """What the guardian must make true: a second process makes every output safe when the
-    daemon dies. Today GPIO and HAT wheels keep driving (the test above); when this passes,
-    remove the mark and the hazard test."""
-    still = {n: d for n, d in killed.after_one_second.items() if d != 0.0}
-    assert still == {}, f"1 s after the daemon's SIGKILL these wheels still drive: {still}"
