@@ -83,6 +83,24 @@ def test_fake_hardware_is_refused_without_sim() -> None:
         build_robot(config)
 
 
+def test_a_sim_table_asks_for_fake_hardware_with_or_without_addresses() -> None:
+    """README: `--sim` or `[sim]` in the file runs the config on fakes; an empty table too."""
+    assert parse_config(minimal(sim={}), "rover.toml").sim
+    assert parse_config(minimal(sim=True), "rover.toml").sim
+    assert not parse_config(minimal(sim=False), "rover.toml").sim
+    config = parse_config(minimal(sim={"pigpio": "127.0.0.1:8888"}), "rover.toml")
+    assert config.sim and config.sim_addresses.pigpio == "127.0.0.1:8888"
+
+
+def test_sim_addresses_are_checked_without_opening_anything() -> None:
+    with pytest.raises(ConfigError, match=r"\[sim\].pigpio = 'unix:/tmp/p': expected HOST:PORT "
+                                          r"\(pigpio speaks TCP\)"):
+        parse_config(minimal(sim={"pigpio": "unix:/tmp/p"}), "rover.toml")
+    with pytest.raises(ConfigError, match=r"\[sim\].inspect = 'nowhere': expected HOST:PORT "
+                                          "or unix:PATH"):
+        parse_config(minimal(sim={"inspect": "nowhere"}), "rover.toml")
+
+
 def test_serial_controller_timeout_defaults_a_little_above_the_window() -> None:
     config = demo_config("sabertooth", window=0.5)
     assert {m.options["controller_timeout"] for m in config.motors} == {0.6}

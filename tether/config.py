@@ -8,6 +8,7 @@ from tether.robot.config import (
     PortConfig,
     RobotConfig,
     ServerConfig,
+    SimConfig,
     WebConfig,
     load_config,
     parse_config,
@@ -15,4 +16,5 @@ from tether.robot.config import (
 )
 
 __all__ = ["ApiKey", "BaseConfig", "ChipConfig", "MotorConfig", "PortConfig", "RobotConfig",
-           "ServerConfig", "WebConfig", "load_config", "parse_config", "parse_listen"]
+           "ServerConfig", "SimConfig", "WebConfig", "load_config", "parse_config",
+           "parse_listen"]

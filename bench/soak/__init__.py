@@ -11,12 +11,14 @@ an end is checked), `leaks` (RSS, file descriptors, leftover sessions), `results
 prints, as bench/report.py parses it) and `cli` (the command line).
 
 Why the daemon runs in this process (a BackgroundDaemon on its own loop thread), not as a
-`tether serve` process: the faults are injected into its fakes (a stop that raises, I2C NACKs,
-a serial port unplugged), which only this process can reach; every stop record arrives through
-a listener (the Status RPC keeps only the last 20); and the duties are read from the fake outputs
-on the same monotonic clock as the signals sent to the clients. The clients are separate
-processes, so this process's RSS and file descriptors are the daemon's plus this scheduler's
-small bookkeeping. Every socket is on 127.0.0.1; every loop is bounded in count and time.
+`tether serve` process: a stop that raises is injected in front of its driver, which only this
+process can reach; every stop record arrives through a listener (the Status RPC keeps only the
+last 20). Its simulated hardware runs in a process of its own (tether.sim), as with `tether serve
+--sim`: I2C NACKs and unplugged serial ports are injected, and the duties read, through that
+process's inspection API, on the same monotonic clock as the signals sent to the clients. The
+clients are separate processes, so this process's RSS and file descriptors are the daemon's
+plus this scheduler's small bookkeeping (the fakes' memory is the sim process's). Every socket
+is on 127.0.0.1 or a private Unix socket; every loop is bounded in count and time.
 
 A missed stop, precisely: each session a client drove owns exactly one base (the scheduler never
 gives a base to two clients at once). When that session ends (SIGKILL of its client, SIGSTOP past

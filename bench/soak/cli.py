@@ -48,7 +48,7 @@ def soak(args: argparse.Namespace) -> int:
         daemon.robot.stop_all()  # reopens a serial port closed by a failed write: fds comparable
         gc.collect()
         series.append(rss_mib())
-        figures["rss"], figures["fakes"] = series, fake_retention(daemon.robot)
+        figures["rss"], figures["fakes"] = series, fake_retention(daemon.sim)
         figures["fds"] = (fds_before, open_fds())
     finally:
         if runner is not None:

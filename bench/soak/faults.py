@@ -1,6 +1,7 @@
-"""Faults injected into the daemon's fakes, through the fakes' own switches: a base's stop() that
-raises (FaultyStop), a PCA9685 that NACKs its next transfers (FakeSMBus.nack_next), a serial
-controller's port unplugged and replugged (the fake device's unplug/replug)."""
+"""Faults injected through the fakes' own switches: a base's stop() that raises (FaultyStop, in
+front of the daemon's driver), and, in the simulated-hardware process through its inspection
+API, a PCA9685 that NACKs its next transfers (FakeSMBus.nack_next) and a serial controller's port
+unplugged and replugged (the fake device's unplug/replug)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ from soak.rover import BASES, HAT_ADDRESS, SERIAL_PORTS
 
 if TYPE_CHECKING:  # tether is imported when used: a client process loads none of the fakes
     from tether.fakes.faulty_stop import FaultyStop
-    from tether.fakes.serial_device import PtySerialDevice
-    from tether.fakes.smbus import FakeSMBus
+    from tether.sim.client import SimBus, SimClient, SimSerialPort
 
 
 @dataclass
@@ -25,9 +25,10 @@ class Faults:
     a serial unplug of at most 0.4 s (the controller's own timeout covers a stop it drops)."""
 
     robot: Any
+    sim: SimClient
     stops: dict[str, FaultyStop] = field(default_factory=dict)
-    bus: FakeSMBus | None = None
-    ports: dict[str, PtySerialDevice] = field(default_factory=dict)
+    bus: SimBus | None = None
+    ports: dict[str, SimSerialPort] = field(default_factory=dict)
     replug_at: dict[str, float] = field(default_factory=dict)
     unplugs: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
@@ -39,8 +40,8 @@ class Faults:
         for name, backend in BASES.items():
             if backend == "gpio":
                 self.stops[name] = FaultyStop.install(self.robot.bases[name])
-        self.bus = self.robot.devices["i2c-1"]
-        self.ports = {port: self.robot.devices[f"serial-{port}"] for port in SERIAL_PORTS}
+        self.bus = self.sim.buses["1"]
+        self.ports = {port: self.sim.ports[port] for port in SERIAL_PORTS}
 
     def inject(self, base: str, rng: random.Random, now: float, when: str) -> str:
         """One fault on that base's hardware; its name."""

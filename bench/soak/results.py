@@ -81,10 +81,12 @@ def print_summary(tally: Tally, minutes: float, seed: int) -> None:
     print(f"tether soak: {minutes:g} min, seed {seed}, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end; "
           "all traffic on 127.0.0.1")
-    print("daemon: in this process (BackgroundDaemon): faults are injected into its fakes, every "
-          "stop record reaches a listener (the Status RPC keeps 20), duties are read on the same "
-          "clock; clients are separate processes, so RSS and fds below are the daemon's (plus "
-          "this scheduler's small bookkeeping)")
+    print("daemon: in this process (BackgroundDaemon), its simulated hardware in a process of "
+          "its own (tether.sim): faults are injected through the fakes' switches, every stop "
+          "record reaches a listener (the Status RPC keeps 20), duties are read from the "
+          "simulated hardware on the same clock; clients are separate processes, so RSS and fds "
+          "below are the daemon's (plus this scheduler's small bookkeeping), the fakes' memory "
+          "is not in them")
     print(f"rover: {len(BASES)} bases: " + ", ".join(f"{b} ({k})" for b, k in BASES.items()) +
           f"; daemon window {ms(WINDOW)}, tether.client sessions ask for "
           f"{' or '.join(f'{w:g} s' for w in TETHER_WINDOWS)}")

@@ -61,13 +61,13 @@ class Soak:
         self.api = daemon.daemon.api
         self.rng = random.Random(seed)
         self.tally = tally
-        robot = daemon.robot
-        self.slots = [Slot(name, [robot.outputs[f"{name}_left"], robot.outputs[f"{name}_right"]])
+        outputs = daemon.sim.outputs  # read in the simulated-hardware process
+        self.slots = [Slot(name, [outputs[f"{name}_left"], outputs[f"{name}_right"]])
                       for name in BASES]
         self.clients = Workers(daemon.address, len(self.slots) + 3, self.rng, tally)
         self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.stops: dict[str, tuple[float, list[Any]]] = {}
-        self.faults = Faults(robot)
+        self.faults = Faults(daemon.robot, daemon.sim)
         self.faults.install()
         self.next_fault = time.monotonic() + self.rng.expovariate(1 / FAULT_EVERY)
         self.api.sessions.add_listener(self.events.put)
@@ -96,20 +96,12 @@ class Soak:
         self.read_workers()
         self.take_stops(now)
         self.faults.tick(now)
-        self.trim_fakes()
         for slot in self.slots:
             getattr(self, f"step_{slot.state}")(slot, time.monotonic(), draining)
         if not draining:
             self.maybe_fault(now)
         self.clients.tend(now)
         time.sleep(TICK)
-
-    def trim_fakes(self) -> None:
-        """The fake I2C bus logs every transfer forever; drop the log (counted)."""
-        bus = self.daemon.robot.devices["i2c-1"]
-        if len(bus.transfers) > 1000:
-            self.tally.events["fake I2C log entries dropped"] += len(bus.transfers)
-            bus.transfers.clear()
 
     # -- clients ------------------------------------------------------------------------------
 

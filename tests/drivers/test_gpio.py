@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -151,3 +153,28 @@ def test_importing_tether_imports_no_hardware_backend() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_a_pigpio_factory_whose_daemon_goes_first_does_not_spin() -> None:
+    """pigpio.py's notification thread loops on recv(); once its pigpiod has closed the socket
+    recv returns nothing at once, for ever, and the thread burns a CPU until the process exits.
+    tether's pigpio factory ends that thread when its daemon hangs up."""
+    from tether.fakes.pigpiod import FakePigpiod
+
+    with FakePigpiod().start() as daemon:
+        factory = make_pin_factory("pigpio", host=daemon.host, port=daemon.port)
+        reader = factory.connection._notify
+        daemon.wait_for_clients(2)
+    try:
+        reader.join(2.0)
+        used = time.thread_time()  # this thread's CPU: a baseline for nothing spinning
+        spun = time.process_time()
+        time.sleep(0.5)
+        burned = (time.process_time() - spun) - (time.thread_time() - used)
+        assert not reader.is_alive(), (
+            f"pigpio's notification thread still runs after its daemon went "
+            f"({burned * 1000:.0f} ms of CPU in 500 ms)")
+    finally:
+        reader.go = False  # a spinning thread of the unguarded library stops here
+        with contextlib.suppress(Exception):
+            factory.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import math
 import os
 import queue
 import signal
@@ -28,8 +27,10 @@ from typing import Any
 from grpclib.events import RecvRequest, listen
 
 from tether.config import RobotConfig, parse_config
-from tether.fakes.channel import DutyChannel
+from tether.fakes.channel import DutyRecord
 from tether.server.background import BackgroundDaemon
+from tether.sim.addresses import PREFIX, SimAddresses
+from tether.sim.client import SimClient, SimOutput
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -172,15 +173,19 @@ def wait_for(condition: Callable[[], bool], timeout: float, step: float = 0.001)
         time.sleep(step)
 
 
-def zero_since(channels: Iterable[DutyChannel]) -> float | None:
+def zero_since(channels: Iterable[DutyRecord]) -> float | None:
     """When every channel's duty reached 0 (device time), or None while any is not 0."""
+    channels = list(channels)
+    remote = [c for c in channels if isinstance(c, SimOutput)]
+    if channels and len(remote) == len(channels) and len({id(c.client) for c in remote}) == 1:
+        return remote[0].client.zero_since([c.name for c in remote])  # one round trip
     times = [c.zero_since() for c in channels]
     if any(t is None for t in times):
         return None
     return max(t for t in times if t is not None)
 
 
-def stop_delay(channels: Sequence[DutyChannel], fault: float, timeout: float) -> float | None:
+def stop_delay(channels: Sequence[DutyRecord], fault: float, timeout: float) -> float | None:
     """Wait (bounded) until every channel is at duty 0; seconds from the fault, or None."""
     if wait_for(lambda: zero_since(channels) is not None, timeout) is None:
         return None
@@ -208,7 +213,7 @@ def worst_gap(times: Sequence[float], start: float, end: float) -> float | None:
     return max((b - a for a, b in itertools.pairwise(inside)), default=None)
 
 
-def dropped_since(channel: DutyChannel, since: float) -> list[float]:
+def dropped_since(channel: DutyRecord, since: float) -> list[float]:
     """Times the channel's duty went to 0 after `since` (a healthy output shows none)."""
     return [s.time for s in list(channel.history) if s.time > since and s.duty == 0.0]
 
@@ -285,11 +290,19 @@ class Process:
 
     def close(self) -> None:
         """Kill it (if alive, even stopped) and reap it; idempotent."""
+        self.kill()
+        self.close_streams()
+
+    def kill(self) -> None:
+        """SIGKILL (if alive, even stopped), and reap it."""
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.send_signal(signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(10)
+
+    def close_streams(self) -> None:
+        """Close our ends of its pipes."""
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None:
                 with contextlib.suppress(OSError):
@@ -348,10 +361,13 @@ class DutyEvent:
 
 
 class Timeline:
-    """What tests/faults/daemon_host.py wrote: every output's duty changes and the stops."""
+    """What a `tether serve --sim` in a child process did: every output's duty changes, read
+    from its simulated-hardware process (so they stay readable after the daemon dies), and the
+    stops its session layer reported (which tests/faults/daemon_host.py writes to a file)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sim: SimClient | None = None) -> None:
         self.path = path
+        self.sim = sim
 
     def _lines(self) -> list[list[str]]:
         try:
@@ -361,45 +377,44 @@ class Timeline:
         complete = text[: text.rfind("\n") + 1]  # a line being written is not read yet
         return [line.split() for line in complete.splitlines() if line]
 
+    def _hardware(self) -> SimClient:
+        assert self.sim is not None, "the daemon has not printed its simulated hardware yet"
+        return self.sim
+
     def ready(self) -> bool:
         return any(parts[0] == "ready" for parts in self._lines())
 
-    def duties(self) -> list[DutyEvent]:
-        return [DutyEvent(p[1], float(p[2]), float(p[3])) for p in self._lines()
-                if p[0] == "duty" and len(p) == 4]
+    def duties(self, names: Iterable[str] | None = None) -> list[DutyEvent]:
+        """Every duty change of the named outputs (default: all), in time order."""
+        sim = self._hardware()
+        wanted = list(sim.outputs) if names is None else list(names)
+        events = [DutyEvent(n, s.time, s.duty) for n in wanted for s in sim.outputs[n].history]
+        return sorted(events, key=lambda e: e.time)
 
     def stops(self) -> list[tuple[str, str, str]]:
         return [(p[1], p[2], p[3]) for p in self._lines() if p[0] == "stop" and len(p) == 4]
 
     def duty(self, name: str) -> float:
-        """The last duty reported for an output."""
-        events = [e for e in self.duties() if e.name == name]
-        return events[-1].duty if events else math.nan
+        """The output's duty now."""
+        return self._hardware().outputs[name].duty
 
     def zero_since(self, names: Iterable[str]) -> float | None:
         """When every named output last reached 0, or None if any is not at 0 now."""
-        events = self.duties()
-        times = []
-        for name in names:
-            mine = [e for e in events if e.name == name]
-            if not mine or mine[-1].duty != 0.0:
-                return None
-            times.append(mine[-1].time)
-        return max(times)
+        return self._hardware().zero_since(list(names))
 
     def moves_after(self, names: Iterable[str], since: float) -> list[DutyEvent]:
         """Non-zero duties set after `since` on the named outputs."""
-        wanted = set(names)
-        return [e for e in self.duties() if e.name in wanted and e.time > since and e.duty != 0]
+        return [e for e in self.duties(names) if e.time > since and e.duty != 0]
 
     def drops_after(self, names: Iterable[str], since: float) -> list[DutyEvent]:
         """Duty-0 events after `since` on the named outputs (a healthy output shows none)."""
-        wanted = set(names)
-        return [e for e in self.duties() if e.name in wanted and e.time > since and e.duty == 0]
+        return [e for e in self.duties(names) if e.time > since and e.duty == 0]
 
 
 class HostedDaemon(Process):
-    """`tether serve CONFIG --sim` (via daemon_host.py) in a child process, observed."""
+    """`tether serve CONFIG --sim` (via daemon_host.py) in a child process, observed: its
+    simulated hardware through the inspection socket its ready line names (a Unix socket, so
+    it is reachable from any network namespace), its stops through daemon_host's file."""
 
     def __init__(self, folder: Path, config: dict[str, Any], listen: str, *,
                  prefix: Sequence[str] = (), env: dict[str, str] | None = None) -> None:
@@ -407,6 +422,8 @@ class HostedDaemon(Process):
         path.write_text(to_toml(config))
         self.timeline = Timeline(folder / "events.log")
         self.address = listen
+        self.sim: SimClient | None = None
+        self.sim_addresses: SimAddresses | None = None
         super().__init__(
             [*prefix, sys.executable, str(HOST), str(self.timeline.path), "serve", str(path),
              "--sim", "--listen", listen],
@@ -414,8 +431,41 @@ class HostedDaemon(Process):
         )
         try:
             self.expect("tether: serving")
+            self.sim_addresses = SimAddresses.parse(self.expect(PREFIX))
+            self.sim = self.timeline.sim = SimClient(self.sim_addresses.inspect)
             if wait_for(self.timeline.ready, 10, 0.01) is None:
                 raise AssertionError(f"daemon host never observed the daemon: {self.errors[-5:]}")
         except BaseException:
             self.close()
             raise
+
+    def close(self) -> None:
+        """Kill the daemon, then stop reading its simulated hardware, which then ends by itself
+        (killed after 5 s if it does not), then close the pipes (the simulated hardware writes
+        to the daemon's stderr too: it holds that pipe open while it runs)."""
+        self.kill()
+        if self.sim is not None:
+            self.sim.close()
+        if self.sim_addresses is not None:
+            end_process(self.sim_addresses.pid, 5.0)
+        self.close_streams()
+
+
+def end_process(pid: int, timeout: float) -> None:
+    """Wait for a process we did not start (the daemon's sim process) to end; kill it after
+    `timeout`. A zombie counts as ended: its parent (the dead daemon) can no longer reap it."""
+    until = time.monotonic() + timeout
+    while _alive(pid):
+        if time.monotonic() >= until:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            return
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (FileNotFoundError, IndexError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")

@@ -29,16 +29,16 @@ from tests.faults.rig import (
     two_bases,
     wait_for,
 )
-from tether.fakes.channel import DutyChannel
 from tether.server.background import BackgroundDaemon
 from tether.session import StopEvent, StopReason
+from tether.sim.client import SimOutput
 
 HEALTHY_POWER = 0.3
 
 
-def wheels(daemon: BackgroundDaemon, base: str = "base") -> list[DutyChannel]:
+def wheels(daemon: BackgroundDaemon, base: str = "base") -> list[SimOutput]:
     suffix = "" if base == "base" else base[len("base"):]
-    return [daemon.robot.outputs[f"left{suffix}"], daemon.robot.outputs[f"right{suffix}"]]
+    return [daemon.sim.outputs[f"left{suffix}"], daemon.sim.outputs[f"right{suffix}"]]
 
 
 def driving(daemon: BackgroundDaemon, power: float, base: str = "base") -> bool:
@@ -48,6 +48,13 @@ def driving(daemon: BackgroundDaemon, power: float, base: str = "base") -> bool:
 def stops_of(daemon: BackgroundDaemon, resource: str) -> list[StopEvent]:
     sessions = daemon.daemon.api.sessions  # type: ignore[union-attr]
     return [e for e in sessions.recent_stops() if e.resource == resource]
+
+
+def recorded_stops(daemon: BackgroundDaemon, resource: str) -> list[StopEvent]:
+    """The resource's stop records, once there is one (the wheels, read in the simulated-
+    hardware process, can reach duty 0 a moment before the daemon's thread records the stop)."""
+    wait_for(lambda: bool(stops_of(daemon, resource)), 2)
+    return stops_of(daemon, resource)
 
 
 def start_healthy(daemon: BackgroundDaemon, processes: Processes) -> float:
@@ -116,7 +123,7 @@ def test_client_sigstop_stops_its_base_at_the_window(
     frozen = client.signal(signal.SIGSTOP)
     delay = stop_delay(wheels(rover), frozen, 5)
     check_delay(f"client SIGSTOP ({kind} client)", delay, WINDOW + 0.4)
-    (event,) = stops_of(rover, "base")
+    (event,) = recorded_stops(rover, "base")
     assert event.reason is StopReason.EXPIRED, "the window stopped it (its connections are open)"
     assert client.process.poll() is None, "the hung client still holds its connections"
     assert_untouched(rover, healthy_since)
@@ -152,7 +159,7 @@ def test_graceful_end_stops_its_base(
     ending = client.end()
     delay = stop_delay(wheels(rover), ending, 5)
     check_delay(f"graceful end ({kind} client)", delay, bound)
-    (event,) = stops_of(rover, "base")
+    (event,) = recorded_stops(rover, "base")
     assert event.reason is (StopReason.EXPIRED if kind == "viam" else StopReason.ENDED)
     assert_untouched(rover, healthy_since)
     assert_serves(rover, processes)

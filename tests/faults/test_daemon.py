@@ -1,10 +1,11 @@
 """Daemon faults: SIGTERM (an orderly stop) and SIGKILL (nothing in software runs any more).
 
-`tether serve` runs as a real process. With --sim its fake hardware lives (and dies) inside it,
-so tests/faults/daemon_host.py writes every duty change to a file as it happens. For SIGKILL of
-a daemon on serial controllers, the daemon runs *without* --sim against pty controllers owned by
-this test (FakeSabertooth, FakeRoboClaw): they outlive the daemon, as real ones do, and show
-whether their own serial timeout (armed by tether) stops the motors.
+`tether serve` runs as a real process. With --sim its fake hardware runs in a process of its
+own (tether.sim) that outlives the daemon, as real hardware does; the test reads the wheels
+there. For SIGKILL of a daemon on serial controllers, a test runs the daemon *without* --sim
+against pty controllers owned by this test (FakeSabertooth, FakeRoboClaw), and restarts it on
+them. SIGKILL of a --sim daemon on GPIO, a HAT and a serial controller (the hazard the guardian
+is for) is tests/faults/test_daemon_death.py.
 """
 
 from __future__ import annotations
@@ -18,13 +19,11 @@ import pytest
 
 from tests.faults.rig import (
     AT_ONCE,
-    WINDOW,
     HostedDaemon,
     Process,
     Processes,
     check_delay,
     free_port,
-    record,
     stop_delay,
     to_toml,
     two_bases,
@@ -155,30 +154,3 @@ def test_daemon_sigkill_serial_controllers_stop_by_their_own_timeout(
         stopped = stop_delay(channels[:2], ending, 5)
         assert stopped is not None and stopped < AT_ONCE
         again.close()
-
-
-def test_daemon_sigkill_gpio_outputs_hold_their_level(
-    tmp_path: Path, processes: Processes
-) -> None:
-    """SIGKILL of a GPIO daemon: nothing in software can stop the motors.
-
-    On a Pi, after SIGKILL the level of each line is undefined: lgpio frees the lines with the
-    process (the pins float: inputs, or whatever the driver board's pull resistors make of
-    them) and its software PWM stops mid-cycle, while the pigpio daemon, a separate process,
-    keeps the last PWM running. Hence the README's pull-downs and physical e-stop. The fake
-    pins die with the process at their last level: the observer saw no change after the kill,
-    so the last duties it reported, the driving ones, are what the outputs were left at."""
-    daemon = hosted(tmp_path, processes, free_port())
-    drive_both(daemon, processes)
-    time.sleep(0.2)
-    killed = daemon.signal(signal.SIGKILL)
-    assert daemon.process.wait(10) == -signal.SIGKILL
-    time.sleep(WINDOW)
-    after = [e for e in daemon.timeline.duties() if e.time > killed]
-    held = {n: daemon.timeline.duty(n) for n in WHEELS}
-    record("daemon SIGKILL: GPIO outputs (no software stop; held at the last level)", None,
-           None, after == [] and held == {"left": 0.6, "right": 0.6, "left2": 0.3,
-                                          "right2": 0.3})
-    assert after == [], "nothing ran in the daemon after SIGKILL"
-    assert held == {"left": 0.6, "right": 0.6, "left2": 0.3, "right2": 0.3}
-    assert daemon.timeline.zero_since(WHEELS) is None

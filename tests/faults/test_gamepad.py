@@ -35,9 +35,9 @@ def test_gamepad_unplugged_mid_drive_stops_the_rover_and_the_daemon_serves_on(
         teleop = Teleop(FakeGamepad(events), drive)
         teleop.run(duration=1.9)
     unplugged = note_time(teleop, "pad disconnected")
-    base = daemon.robot.rovers["base"]
+    base = daemon.sim.rovers["base"]
     assert base.state_at(unplugged - 0.1).speed_mm_s > 200, "it drove through the silent hold"
-    stopped = stopped_after(list(daemon.robot.outputs.values()), unplugged)
+    stopped = stopped_after(list(daemon.sim.outputs.values()), unplugged)
     check_delay("gamepad unplugged", None if stopped is None else stopped - unplugged, BOUND)
     with connect(daemon.address) as rover, rover.session():
         rover.base().set_power(0.2, 0.0)

@@ -1,8 +1,9 @@
 """Hardware and driver faults under a live daemon: a serial port unplugged mid-write, an I2C chip
 that NACKs, a driver whose stop() raises or blocks, and a resource removed by a config reload.
 
-The daemon runs in-process on the simulated hardware of each row (pty serial controllers, a fake
-I2C bus with register-level PCA9685s, fake GPIO pins) with two bases; the faulty client drives
+The daemon runs in-process on the simulated hardware of each row, which runs in a process of its
+own (tether.sim: pty serial controllers, a fake I2C bus with register-level PCA9685s, GPIO on a
+fake pigpiod) with two bases; the faulty client drives
 'base', a healthy tether.client process drives 'base2' (or the lone motor 'aux') throughout, in
 a 2 s window (rig.HEALTHY), and must never be stopped. Measured: fault -> duty 0 at the
 device, per monitored motor.
@@ -43,17 +44,17 @@ from tether.client import connect_async
 from tether.drivers.sabertooth import SabertoothMotor
 from tether.errors import HardwareError
 from tether.fakes import FakeMotor
-from tether.fakes.channel import DutyChannel
 from tether.fakes.faulty_stop import FaultyStop
 from tether.fakes.sabertooth import FakeSabertooth
 from tether.server.background import BackgroundDaemon
 from tether.session import SessionManager, StopEvent, StopOutcome
+from tether.sim.client import SimOutput
 
 SERIAL_STEP = 1 / 127  # a Sabertooth's duty resolution
 
 
-def outputs(daemon: BackgroundDaemon, *names: str) -> list[DutyChannel]:
-    return [daemon.robot.outputs[name] for name in names]
+def outputs(daemon: BackgroundDaemon, *names: str) -> list[SimOutput]:
+    return [daemon.sim.outputs[name] for name in names]
 
 
 def at(daemon: BackgroundDaemon, power: float, *names: str) -> Callable[[], bool]:
@@ -136,7 +137,7 @@ def test_serial_port_unplugged_mid_write_stops_the_rest_of_the_base(
     client = processes.client(rover.address, "raw", "--power", "0.5", "--on-error", "idle")
     assert wait_for(at(rover, 0.5, "left", "right"), 10) is not None
     time.sleep(0.2)
-    device = rover.robot.devices["serial-sa"]
+    device = rover.sim.ports["sa"]
     device.unplug_after(2)  # the next write (a command or a keepalive) is cut after 2 bytes
     unplugged = wait_for(lambda: not device.plugged, 5)
     assert unplugged is not None
@@ -193,19 +194,19 @@ def test_i2c_nack_stops_the_rest_of_the_base_and_the_chip_once_it_answers(
     which stopped commanding after its error, expires at the window and that stop reaches the
     chip. 'base2' (third chip) is untouched."""
     rover = make_daemon(hat_rover())
-    bus = rover.robot.devices["i2c-1"]
+    bus = rover.sim.buses["1"]
     since = healthy(rover, processes)
     client = processes.client(rover.address, "raw", "--power", "0.5", "--on-error", "idle")
     assert wait_for(at(rover, 0.5, "left", "right"), 10) is not None
     time.sleep(0.2)
     nack = time.monotonic()
-    bus.nacking.add(0x60)
+    bus.start_nacking(0x60)
     delay = stop_delay(outputs(rover, "right"), nack, 5)
     check_delay("I2C NACK: the base's other wheel", delay, AT_ONCE)
     assert "UNAVAILABLE" in client.expect("error", 5)
     assert outputs(rover, "left")[0].duty == pytest.approx(0.5, abs=1 / 4096), "held while NACKing"
     time.sleep(max(0.0, nack + 0.2 - time.monotonic()))
-    bus.nacking.discard(0x60)
+    bus.stop_nacking(0x60)
     delay = stop_delay(outputs(rover, "left", "right"), nack, 5)
     check_delay("I2C NACK for 0.2 s: every wheel of the base", delay, WINDOW + 0.35)
     untouched(rover, since)
@@ -217,14 +218,14 @@ def test_i2c_stop_that_failed_during_a_nack_is_delivered_when_the_bus_recovers(
     make_daemon: MakeDaemon, processes: Processes
 ) -> None:
     rover = make_daemon(hat_rover())
-    bus = rover.robot.devices["i2c-1"]
+    bus = rover.sim.buses["1"]
     processes.client(rover.address, "raw", "--power", "0.5", "--on-error", "idle")
     assert wait_for(at(rover, 0.5, "left", "right"), 10) is not None
-    bus.nacking.add(0x60)  # the next command fails; the client goes quiet; its session expires
+    bus.start_nacking(0x60)  # the next command fails; the client goes quiet; its session expires
     assert wait_for(lambda: any(e.outcome is StopOutcome.FAILED
                                 for e in stops_of(rover, "base")), 5) is not None
     recovered = time.monotonic()
-    bus.nacking.discard(0x60)
+    bus.stop_nacking(0x60)
     bound = 0.5
     delay = stop_delay(outputs(rover, "left"), recovered, bound + 0.2)
     check_delay("I2C NACK through the stop: left stopped after the bus recovers", delay, bound)

@@ -2,7 +2,8 @@
 
 A daemon that listens on 0.0.0.0 must never do so on this machine's network, not even on the
 commit before this rule (where it would start): every `tether serve` here runs inside a network
-namespace of its own (`unshare -rn`), whose only interface is a loopback that is down. Each
+namespace of its own (`unshare -rn`), whose only interface is its own loopback (brought up:
+--sim reaches its fake pigpiod over TCP on 127.0.0.1, as pigpio reaches pigpiod on a Pi). Each
 process is bounded in time and killed if it is still running.
 """
 
@@ -25,6 +26,8 @@ from tests.server.test_auth import make_certificate, new_key, rover_data, secret
 
 EXITED_WITHIN = 20.0
 STARTED_WITHIN = 20.0
+#: argv prefix, inside the namespace: bring its own loopback up, then run the rest.
+LOOPBACK_UP = ("sh", "-c", 'ip link set lo up && exec "$@"', "sh")
 
 
 @functools.cache
@@ -33,8 +36,10 @@ def namespaces_unavailable() -> str | None:
     unshare = shutil.which("unshare")
     if unshare is None:
         return "needs unshare (util-linux) to run the daemon in a private network namespace"
-    probe = subprocess.run([unshare, "-rn", "true"], capture_output=True, text=True, timeout=10,
-                           check=False)
+    if shutil.which("ip") is None:
+        return "needs the `ip` command (iproute2) to bring the namespace's loopback up"
+    probe = subprocess.run([unshare, "-rn", *LOOPBACK_UP, "true"], capture_output=True,
+                           text=True, timeout=10, check=False)
     if probe.returncode != 0:
         return f"`unshare -rn` fails here: {probe.stderr.strip()}"
     return None
@@ -58,8 +63,8 @@ def serve_in_namespace(folder: Path, config: dict[str, Any], listen: str) -> Out
     path = folder / "rover.toml"
     path.write_text(to_toml(config))
     process = subprocess.Popen(
-        ["unshare", "-rn", sys.executable, "-m", "tether.cli", "serve", str(path), "--sim",
-         "--listen", listen],
+        ["unshare", "-rn", *LOOPBACK_UP, sys.executable, "-m", "tether.cli", "serve", str(path),
+         "--sim", "--listen", listen],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert process.stdout is not None

@@ -212,7 +212,7 @@ def test_sessionless_call_from_another_key_cannot_disarm_a_live_session(
             wire.set_power(0.6, theirs)
         assert error.value.status == Status.FAILED_PRECONDITION
         assert "another API key" in (error.value.message or "")
-        assert {c.duty for c in daemon.robot.outputs.values()} == {0.3}
+        assert {c.duty for c in daemon.sim.outputs.values()} == {0.3}
         wire.run(lambda: wire.control.EndSession(
             control_pb2.EndSessionRequest(id=session), metadata=mine))
         assert daemon.wait_until(lambda: not daemon.moving(), 2.0)

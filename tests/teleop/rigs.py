@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from tether.errors import HardwareError, SessionExpired
-from tether.fakes.channel import DutyChannel
+from tether.fakes.channel import DutyRecord
 from tether.input import AxisMoved, ButtonChanged, Connected, Disconnected, PadEvent
 from tether.teleop import Teleop
 
@@ -88,14 +88,14 @@ class RecordingDrive:
         return [c for c in self.of("power") if (c[2], c[3]) != (0.0, 0.0)]
 
 
-def stopped_after(outputs: Iterable[DutyChannel], when: float) -> float | None:
+def stopped_after(outputs: Iterable[DutyRecord], when: float) -> float | None:
     """When every output had duty 0, at or after `when` (from the fakes' histories)."""
     from tether.teleop.demo import stopped_after as find
 
     return find(outputs, when)
 
 
-def moved_between(outputs: Iterable[DutyChannel], since: float, until: float) -> bool:
+def moved_between(outputs: Iterable[DutyRecord], since: float, until: float) -> bool:
     """Whether any output had duty at any time in [since, until]."""
     for output in outputs:
         if output.duty_at(since) != 0.0:
@@ -105,7 +105,7 @@ def moved_between(outputs: Iterable[DutyChannel], since: float, until: float) ->
     return False
 
 
-def time_powered(outputs: Iterable[DutyChannel], since: float, until: float) -> float:
+def time_powered(outputs: Iterable[DutyRecord], since: float, until: float) -> float:
     """Seconds in [since, until] during which every output had duty (from their histories)."""
     channels = list(outputs)
     changes = {s.time for c in channels for s in c.history if since < s.time < until}

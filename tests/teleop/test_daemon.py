@@ -50,8 +50,8 @@ def test_deadman_release_through_the_daemon_stops_within_one_period(
     daemon: BackgroundDaemon,
 ) -> None:
     teleop = drive_through(daemon, script(press(0.05), stick(0.05, 1.0), release(0.6)), 1.0)
-    outputs = list(daemon.robot.outputs.values())
-    assert daemon.robot.rovers["base"].state_at(note_time(teleop, "deadman released")).x_mm > 50
+    outputs = list(daemon.sim.outputs.values())
+    assert daemon.sim.rovers["base"].state_at(note_time(teleop, "deadman released")).x_mm > 50
     released = note_time(teleop, "deadman released")
     stopped = stopped_after(outputs, released)
     assert stopped is not None and stopped - released < PERIOD + MARGIN
@@ -60,9 +60,9 @@ def test_deadman_release_through_the_daemon_stops_within_one_period(
 
 def test_unplugged_pad_through_the_daemon_stops_the_rover(daemon: BackgroundDaemon) -> None:
     teleop = drive_through(daemon, script(press(0.05), stick(0.05, -1.0), unplug(0.5)), 0.9)
-    outputs = list(daemon.robot.outputs.values())
+    outputs = list(daemon.sim.outputs.values())
     unplugged = note_time(teleop, "pad disconnected")
-    assert daemon.robot.rovers["base"].state_at(unplugged).x_mm < -50, "it was reversing"
+    assert daemon.sim.rovers["base"].state_at(unplugged).x_mm < -50, "it was reversing"
     stopped = stopped_after(outputs, unplugged)
     assert stopped is not None and stopped - unplugged < PERIOD + MARGIN
 

@@ -59,14 +59,14 @@ def test_gamepad_example_as_a_client_of_the_daemon(
 ) -> None:
     run_example(str(EXAMPLES / "gamepad_drive.py"), "--address", daemon.address,
                 "--replay", str(recording))
-    assert daemon.robot.rovers["base"].state().x_mm == pytest.approx(EXPECTED_MM, abs=60)
+    assert daemon.sim.rovers["base"].state().x_mm == pytest.approx(EXPECTED_MM, abs=60)
     assert not daemon.moving()
 
 
 def test_viam_sdk_example_drives_the_same_teleop(recording: Path, daemon: BackgroundDaemon) -> None:
     out = run_example(str(EXAMPLES / "viam_sdk_drive.py"), daemon.address, "--replay",
                       str(recording))
-    state = daemon.robot.rovers["base"].state()
+    state = daemon.sim.rovers["base"].state()
     assert state.x_mm == pytest.approx(EXPECTED_MM, abs=60), out
     assert abs(state.y_mm) < 10 and "deadman released: stopping" in out
     assert not daemon.moving()

@@ -122,7 +122,7 @@ def tmux(daemon: BackgroundDaemon) -> Iterator[Tmux]:
 def test_keyboard_teleop_in_tmux_drives_the_simulated_rover(
     tmux: Tmux, daemon: BackgroundDaemon
 ) -> None:
-    rover = daemon.robot.rovers["base"]
+    rover = daemon.sim.rovers["base"]
     screen = tmux.wait_for_text("STOPPED  an arrow key or WASD drives")
     assert "arrows/WASD drive" in screen and daemon.address in screen
     assert not daemon.moving()

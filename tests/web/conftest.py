@@ -33,7 +33,8 @@ T = TypeVar("T")
 
 @dataclass
 class Rover:
-    """A sim daemon and its drive page; the test thread reads the fake outputs directly."""
+    """A sim daemon and its drive page; the test thread reads the wheels from the daemon's
+    simulated-hardware process."""
 
     daemon: BackgroundDaemon
     web: WebServer

@@ -83,13 +83,13 @@ def test_keyboard_drives_the_rover_and_releasing_stops_it(
 ) -> None:
     rover = start_rover(window=1.0)
     page = open_page(browser, rover)
-    start = rover.daemon.robot.rovers["base"].state()
+    start = rover.daemon.sim.rovers["base"].state()
     page.keyboard.down("w")
     assert rover.wait_until(rover.forward) is not None, why(page)
     page.wait_for_function("() => document.getElementById('owner').textContent === 'this tab'")
     time.sleep(1.3)  # longer than the 1 s window: the page's 20 Hz commands keep it alive
     assert rover.forward(), "still driving after longer than the heartbeat window"
-    moved = rover.daemon.robot.rovers["base"].state().x_mm - start.x_mm
+    moved = rover.daemon.sim.rovers["base"].state().x_mm - start.x_mm
     assert moved > 20, f"the simulated rover moved {moved:.1f} mm forward"
     page.wait_for_function("() => Number(document.getElementById('duty-left').textContent) > 0")
     keep_screenshot(page, SCREENSHOT, min_bytes=5_000)

@@ -1,5 +1,7 @@
 """`tether demo`: the real daemon in --sim mode drives the simulated rover for a client process;
-the client is killed (SIGKILL), then another hangs (SIGSTOP), and each stop is timed.
+the client is killed (SIGKILL), then another hangs (SIGSTOP), and each stop is timed. The rover,
+its wheels and their duties are read from the simulated-hardware process (tether.sim), where the
+daemon's drivers wrote them through the seams real hardware uses.
 """
 
 from __future__ import annotations
@@ -47,10 +49,11 @@ def run_daemon_demo(
 ) -> DaemonDemoResult:
     """Daemon in --sim mode; a client process drives; SIGKILL it; then another hangs (SIGSTOP)."""
     daemon = BackgroundDaemon(demo_config(hardware, window), sim=True, listen="127.0.0.1:0")
-    rover = daemon.robot.rovers["base"]
+    rover = daemon.sim.rovers["base"]
     try:
         say(f"daemon serving 'base', 'left', 'right' on {daemon.address} over simulated "
-            f"{hardware} hardware; heartbeat window {window * 1000:.0f} ms")
+            f"{hardware} hardware (process {daemon.sim.pid}); heartbeat window "
+            f"{window * 1000:.0f} ms")
         client = _client(daemon.address, 0.6)
         say(f"client process {client.pid} drives the base at power 0.6 through the daemon "
             "(viam-sid session, commands at 20 Hz)")

@@ -2,19 +2,19 @@
 
 A fake pad replays the recording into the teleop loop, which drives tether's client, which
 talks to a daemon (in --sim mode, on its own thread) over a real socket; the simulated rover's
-wheel duties tell when each stop really happened.
+wheel duties, read from the simulated-hardware process, tell when each stop really happened.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from tether.fakes.channel import DutyChannel
+from tether.fakes.channel import DutyRecord
 from tether.fakes.rover import RoverState
 from tether.input.fake import FakeGamepad
 from tether.input.recording import load_recording
@@ -29,7 +29,7 @@ def bundled_recording() -> Path:
     return Path(str(resources.files("tether.teleop") / "recordings" / "demo_drive.txt"))
 
 
-def stopped_after(outputs: Iterable[DutyChannel], when: float) -> float | None:
+def stopped_after(outputs: Iterable[DutyRecord], when: float) -> float | None:
     """The first time at or after `when` at which every output's duty was 0 (None: never)."""
     times = []
     for output in outputs:
@@ -87,8 +87,8 @@ def run_gamepad_demo(
     length = load_recording(path).duration
     settings = settings or TeleopSettings()
     daemon = BackgroundDaemon(demo_config(hardware, window), sim=True, listen="127.0.0.1:0")
-    rover = daemon.robot.rovers["base"]
-    outputs = list(daemon.robot.outputs.values())
+    rover = daemon.sim.rovers["base"]
+    outputs = list(daemon.sim.outputs.values())
     samples: list[tuple[float, float, float, float]] = []
     try:
         pad = FakeGamepad.replay(path)
@@ -120,7 +120,7 @@ def run_gamepad_demo(
     return result
 
 
-def _delay(outputs: list[DutyChannel], note: Note) -> float | None:
+def _delay(outputs: Sequence[DutyRecord], note: Note) -> float | None:
     """The pad event (or, for a silent pad, its detection) -> every wheel at duty 0."""
     stopped = stopped_after(outputs, note.time)
     return None if stopped is None else stopped - note.time

@@ -54,8 +54,8 @@ async def run_web_demo(
         if web is not None:
             await web.close()
         await daemon.stop()
-        robot = daemon.robot
-        if robot is not None and robot.outputs:
-            duties = ", ".join(f"{n}={o.duty:g}" for n, o in robot.outputs.items())
+        if daemon.hardware is not None:  # read from the simulated hardware, after the stop
+            duties = ", ".join(f"{n}={d:g}" for n, d in daemon.hardware.client.duties().items())
             print(f"tether: duties at exit: {duties}", file=out, flush=True)
+            daemon.hardware.wait(2.0)  # it ends by itself now that nobody reads it
         print("tether: stopped; every actuator stopped and released", file=out, flush=True)

@@ -32,8 +32,42 @@ def make_pin_factory(name: str = DEFAULT_PIN_FACTORY, **options: Any) -> Any:
             "pip install 'tether[pi]'"
         ) from exc
     try:
-        return factory_class(**options)
+        factory = factory_class(**options)
     except TypeError as exc:
         raise ConfigError(f"pin_factory={name!r} options {options!r}: {exc}") from exc
     except Exception as exc:
         raise HardwareError(f"pin_factory={name!r} could not start: {exc}") from exc
+    if name == "pigpio":
+        end_notifications_on_hangup(factory.connection)
+    return factory
+
+
+def end_notifications_on_hangup(pi: Any) -> None:
+    """Make a pigpio.pi's notification thread end when its daemon closes the socket.
+
+    pigpio.py's thread loops on ``recv`` while its ``go`` flag is set; once pigpiod (real or
+    tether's fake) has gone, recv returns nothing at once, for ever: the thread spins at 100 %
+    CPU until the process exits. Here the socket it reads tells the thread to stop instead."""
+    notify = getattr(pi, "_notify", None)
+    if notify is not None and not isinstance(notify.sl.s, _HangupAware):
+        notify.sl.s = _HangupAware(notify.sl.s, notify)
+
+
+class _HangupAware:
+    """pigpio.py's notification socket: an empty read (or a reset) ends the reading thread."""
+
+    def __init__(self, sock: Any, thread: Any) -> None:
+        self._sock, self._thread = sock, thread
+
+    def recv(self, size: int) -> bytes:
+        """What the daemon sent; on a hangup, nothing, and the thread's flag cleared."""
+        try:
+            data: bytes = self._sock.recv(size)
+        except OSError:
+            data = b""
+        if not data:
+            self._thread.go = False
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)

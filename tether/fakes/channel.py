@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 DutyListener = Callable[[float, float], None]
 #: Histories keep at most this many samples (the oldest half goes), so a long --sim run is bounded.
@@ -17,6 +18,29 @@ class DutySample:
 
     time: float
     duty: float
+
+
+class DutyRecord(Protocol):
+    """What a test reads of a motor output: a DutyChannel here, or one in the simulated-hardware
+    process read through tether.sim's client."""
+
+    @property
+    def duty(self) -> float:
+        """Signed duty now."""
+        ...
+
+    @property
+    def history(self) -> list[DutySample]:
+        """Every change, oldest first."""
+        ...
+
+    def duty_at(self, when: float) -> float:
+        """Signed duty at time `when`."""
+        ...
+
+    def zero_since(self) -> float | None:
+        """When the duty last became 0, or None if it is not 0 now."""
+        ...
 
 
 class DutyChannel:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from tether.fakes.channel import DutyChannel
+from tether.fakes.channel import MAX_HISTORY, DutyChannel
 from tether.protocols import pca9685 as reg
 
 
@@ -29,8 +29,9 @@ def _nack(address: int) -> OSError:
 
 
 class FakeSMBus:
-    """smbus2.SMBus stand-in: devices by address, a log of transfers, injectable NACKs (every
-    transfer to an address in `nacking`, or the next few with `nack_next`)."""
+    """smbus2.SMBus stand-in: devices by address, a log of transfers (the latest MAX_HISTORY at
+    most), injectable NACKs (every transfer to an address in `nacking`, or the next few with
+    `nack_next`)."""
 
     def __init__(self, bus: int | str = 1) -> None:
         self.name = str(bus)
@@ -90,6 +91,8 @@ class FakeSMBus:
             if device is None or address in self.nacking or self._glitch(address):
                 raise _nack(address)
             self.transfers.append((kind, address, register, data))
+            if len(self.transfers) > MAX_HISTORY:  # a long --sim run keeps a bounded log
+                del self.transfers[: MAX_HISTORY // 2]
             if kind == "write":
                 device.write(register, data)
                 return b""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from tether.fakes.channel import DutyChannel, MirroredOutput
 from tether.fakes.rover import FakeRover
 from tether.robot.config import BaseConfig, MotorConfig, RobotConfig
 from tether.robot.fake_hardware import FakeHardware
-from tether.robot.hardware import RealHardware, SharedDrivers
+from tether.robot.hardware import RealHardware, Seams, SharedDrivers
 from tether.robot.models import MODELS
 
 log = logging.getLogger("tether.robot")
@@ -85,9 +85,12 @@ def build_robot(
     sim: bool = False,
     clock: Callable[[], float] = time.monotonic,
     time_constant: float = TIME_CONSTANT,
+    seams: Seams | None = None,
 ) -> Robot:
     """Build every motor and base; with sim (or [sim] in the config) on fakes only, each base
-    with a simulated rover whose wheels lag by `time_constant` seconds."""
+    with a simulated rover whose wheels lag by `time_constant` seconds. Given `seams` (the
+    simulated-hardware process's, tether.sim), the drivers open those and no fake is made here:
+    the fakes and the rovers live where the seams lead."""
     simulated = sim or config.sim
     if not simulated and config.pin_factory == "mock":
         raise ConfigError(
@@ -97,15 +100,16 @@ def build_robot(
     robot = Robot(config, sim=simulated)
     try:
         fakes = (FakeHardware(config.source, config.chips, clock, robot.devices, robot.closers)
-                 if simulated else None)
-        seams = fakes or RealHardware(config.pin_factory, robot.closers)
-        shared = SharedDrivers(seams, config.chips, config.ports, robot.closers)
+                 if simulated and seams is None else None)
+        opened = seams or fakes or RealHardware(config.pin_factory, robot.closers)
+        shared = SharedDrivers(opened, config.chips, config.ports, robot.closers)
         for motor in config.motors:
             robot.motors[motor.name] = _start(robot, motor, shared, fakes)
         for base in config.bases:
             robot.bases[base.name] = _base(robot, base)
-            if simulated:
-                robot.rovers[base.name] = _rover(robot, base, clock, time_constant)
+            if fakes is not None:
+                robot.rovers[base.name] = sim_rover(base, config.motors, robot.outputs, clock,
+                                                    time_constant)
     except BaseException:
         robot.close()
         raise
@@ -147,16 +151,23 @@ def _base(robot: Robot, base: BaseConfig) -> DifferentialBase:
     )
 
 
-def _rover(
-    robot: Robot, base: BaseConfig, clock: Callable[[], float], time_constant: float
+def sim_rover(
+    base: BaseConfig,
+    motors: Sequence[MotorConfig],
+    outputs: Mapping[str, DutyChannel],
+    clock: Callable[[], float],
+    time_constant: float,
 ) -> FakeRover:
+    """The simulated rover of a [[base]], its wheels driven by its motors' fake outputs (a
+    mirror-mounted motor's inverted): in-process here, or in the simulated-hardware process."""
+    options = {m.name: m.options for m in motors}
     rpm = base.max_rpm or min(
-        (robot.motors[n].max_rpm or 150.0) for n in (*base.left, *base.right)
+        (options[n].get("max_rpm") or 150.0) for n in (*base.left, *base.right)
     )
 
     def wheel(name: str) -> DutyChannel | MirroredOutput:
-        output = robot.outputs[name]
-        return MirroredOutput(output) if robot.motors[name].invert else output
+        output = outputs[name]
+        return MirroredOutput(output) if options[name].get("invert", False) else output
 
     return FakeRover(
         [wheel(n) for n in base.left],

@@ -20,20 +20,9 @@ from tether.robot.table import PIN, Table
 from tether.robot.wiring import ChipConfig, MotorConfig, PortConfig
 from tether.session.manager import MAX_WINDOW, MIN_WINDOW
 
-__all__ = [
-    "ApiKey",
-    "BaseConfig",
-    "ChipConfig",
-    "GuardianConfig",
-    "MotorConfig",
-    "PortConfig",
-    "RobotConfig",
-    "ServerConfig",
-    "WebConfig",
-    "load_config",
-    "parse_config",
-    "parse_listen",
-]
+__all__ = ["ApiKey", "BaseConfig", "ChipConfig", "GuardianConfig", "MotorConfig", "PortConfig",
+           "RobotConfig", "ServerConfig", "SimConfig", "WebConfig", "load_config",
+           "parse_config", "parse_listen"]
 _SECTIONS = {"server", "sim", "gpio", "pca9685", "serial", "motor", "base", "auth", "web",
              "guardian"}
 
@@ -61,6 +50,17 @@ class WebConfig:
     listen: str = "127.0.0.1:8081"
     allow_shared_base: bool = False
     allowed_origins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Where the simulated-hardware process (--sim) opens its seams: the fake pigpiod on TCP
+    (port 0: a free one), the fake I2C bus and the inspection API on HOST:PORT or unix:PATH
+    (empty: a Unix socket in a private folder)."""
+
+    pigpio: str = "127.0.0.1:0"
+    i2c: str = ""
+    inspect: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ class RobotConfig:
     keys: tuple[ApiKey, ...] = ()
     web: WebConfig = WebConfig()
     token_lifetime: int = DEFAULT_TOKEN_LIFETIME
+    sim_addresses: SimConfig = SimConfig()
     guardian: GuardianConfig = GuardianConfig()
 
     @property
@@ -140,8 +141,7 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> RobotConfig:
     sim = data.get("sim", False)
     if not isinstance(sim, bool | dict):
         raise root.fail("sim", "a table [sim] or true/false")
-    if isinstance(sim, dict):
-        Table(source, "[sim]", sim).only(set())
+    sim_addresses = _sim(Table(source, "[sim]", sim if isinstance(sim, dict) else {}))
     pin_factory = _pin_factory(Table(source, "[gpio]", data.get("gpio", {})))
     chips = _chips(_named_tables(root, "pca9685"))
     ports = _ports(_named_tables(root, "serial"))
@@ -155,10 +155,11 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> RobotConfig:
     bases = tuple(_base(t) for t in _named_tables(root, "base"))
     keys, lifetime = parse_auth(Table(source, "[auth]", data.get("auth", {})))
     web = _web(Table(source, "[web]", data.get("web", {})), bool(keys))
+    simulated = sim is True or isinstance(sim, dict)  # an empty [sim] table asks for it too
     guardian = _guardian(Table(source, "[guardian]", data.get("guardian", {})))
     config = RobotConfig(
-        source, server, bool(sim), pin_factory, chips, ports, motors, bases, keys, web, lifetime,
-        guardian,
+        source, server, simulated, pin_factory, chips, ports, motors, bases, keys, web, lifetime,
+        sim_addresses, guardian=guardian,
     )
     _cross_check(config)
     return config
@@ -217,6 +218,21 @@ def _server(table: Table) -> ServerConfig:
         listen, float(window or 0.5), float(stop_timeout or 1.0), sessions, cert, key, streams,
         table.get("allow_plaintext_keys", bool, False),
     )
+
+
+def _sim(table: Table) -> SimConfig:
+    """[sim]: where the simulated hardware listens (each address checked, none opened)."""
+    table.only({"pigpio", "i2c", "inspect"})
+    found = {}
+    for key, unix in (("pigpio", False), ("i2c", True), ("inspect", True)):
+        address = table.get(key, str)
+        if address is None:
+            continue
+        parsed = parse_listen(address, f"{table.source}: [sim].{key}")
+        if isinstance(parsed, str) and not unix:
+            raise table.fail(key, "HOST:PORT (pigpio speaks TCP)")
+        found[key] = address
+    return SimConfig(**found)
 
 
 def _guardian(table: Table) -> GuardianConfig:

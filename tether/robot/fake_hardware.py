@@ -62,8 +62,8 @@ class FakeHardware:
     # -- the driver side: the Seams the real drivers open -----------------------------------
 
     def pin_factory(self) -> Any:
-        """The same recording factory, as the GpioMotors' pin factory (a fake that lives in
-        another process would give a factory that reaches it, like PiGPIOFactory(host, port))."""
+        """The same recording factory, as the GpioMotors' pin factory (the simulated-hardware
+        process's seams give PiGPIOFactory on its fake pigpiod instead: tether.sim.process)."""
         return self.pins()
 
     def i2c_bus(self, bus: int | str) -> Any:

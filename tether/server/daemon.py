@@ -37,6 +37,7 @@ from tether.server.unix_socket import bind_unix_socket
 from tether.session import SessionManager
 
 if TYPE_CHECKING:
+    from tether.sim.process import SimProcess, SimSeams
     from tether.web.server import WebServer
 
 log = logging.getLogger("tether.server")
@@ -57,6 +58,9 @@ class Daemon:
         self.listen = listen or config.server.listen
         self.address = parse_listen(self.listen, "--listen")
         self.robot: Robot | None = None
+        #: The simulated-hardware process (--sim) and the seams the drivers opened on it.
+        self.hardware: SimProcess | None = None
+        self._seams: SimSeams | None = None
         self.api: Api | None = None
         self._server: TrackingServer | None = None
         self._stopping = asyncio.Event()
@@ -71,7 +75,7 @@ class Daemon:
         check_exposure(self.config, self.listen, self.address)
         tls = _tls_context(self.config)
         self.budget = ConnectionBudget(ConnectionLimits.for_fd_limit())  # both ports: one fd table
-        self.robot = build_robot(self.config, sim=self.sim)
+        self.robot = self._build_robot()
         window = self.config.server
         sessions = SessionManager(
             self.robot.get, heartbeat_window=window.heartbeat_window,
@@ -126,6 +130,28 @@ class Daemon:
                                   f"machine can listen on ({exc.strerror or exc})") from exc
             raise
         return self.bound
+
+    def _build_robot(self) -> Robot:
+        """The rover on its hardware, or (--sim) on a simulated-hardware process's seams."""
+        if not self.sim:
+            return build_robot(self.config)
+        from tether.sim.process import SimProcess
+
+        self.hardware = SimProcess.start(self.config)
+        self._seams = self.hardware.seams()
+        try:
+            return build_robot(self.config, sim=True, seams=self._seams)
+        except BaseException:
+            self._release_hardware()
+            raise
+
+    def _release_hardware(self) -> None:
+        """Close the drivers' seams, then let the simulated hardware go (it ends by itself
+        once nobody reads it): pigpio connections close before the fake pigpiod does."""
+        if self._seams is not None:
+            self._seams.close()
+        if self.hardware is not None:
+            self.hardware.leave()
 
     def _where(self) -> str:
         """Where the listen address came from, for errors."""
@@ -205,6 +231,7 @@ class Daemon:
             await self._close_robot(self.robot)
         if self.api is not None:
             self.api.close()
+        self._release_hardware()
         if self._socket_path is not None:  # only a socket this daemon bound: never another's
             path, self._socket_path = self._socket_path, None
             with contextlib.suppress(FileNotFoundError):
@@ -271,6 +298,8 @@ async def serve(config: RobotConfig, *, sim: bool = False, listen: str | None = 
           f"{watched}", flush=True)
     if daemon.web is not None:
         print(f"tether: drive page at {daemon.web.url}", flush=True)
+    if daemon.hardware is not None:  # where pigpio clients, tests and the demo reach it
+        print(daemon.hardware.addresses.line(), flush=True)
     if guardian is not None:
         _report_to(guardian, daemon)
     systemd.ready(f"serving {names} on {bound}")  # Type=notify: started only now
@@ -282,7 +311,8 @@ async def serve(config: RobotConfig, *, sim: bool = False, listen: str | None = 
             guardian.close()
         systemd.stopping("stopping every actuator")
         await daemon.stop()
-        if daemon.robot is not None and daemon.robot.outputs:
-            duties = ", ".join(f"{n}={o.duty:g}" for n, o in daemon.robot.outputs.items())
+        if daemon.hardware is not None:  # read from the simulated hardware, after the stop
+            duties = ", ".join(f"{n}={d:g}" for n, d in daemon.hardware.client.duties().items())
             print(f"tether: duties at exit: {duties}", flush=True)
+            daemon.hardware.wait(2.0)  # it ends by itself unless someone still reads it
         print("tether: stopped; every actuator stopped and released", flush=True)
