@@ -1,10 +1,11 @@
 """What the guardian buys: daemon death and hang -> every output at duty 0, with and without it.
 
-Each run starts `tether serve` on a rover whose hardware outlives it (tether's fake pigpiod for
-two GPIO motors, fake Sabertooth, RoboClaw and SMC controllers on ptys; tests/faults/
-guarded_rig.py), drives all five outputs at 0.5 from a client, then kills or hangs the daemon
-and reads from the fakes' histories when the last output reached 0. The baseline is the same
-run with `--no-guardian`.
+Each run starts `tether serve --sim` on a rover whose hardware outlives it (the
+simulated-hardware process: two GPIO motors on the fake pigpiod through the real pigpio library,
+two on a PCA9685 HAT on the fake I2C bus, a Sabertooth, a RoboClaw and an SMC on ptys;
+tests/faults/guarded_rig.py), drives all seven outputs at 0.5 from a client, then kills or hangs
+the daemon and reads from the fakes' histories when the last output reached 0. The baseline is
+the same run with `--no-guardian`.
 
 Run: python bench/guardian_bench.py [--quick] [--runs N]
 """
@@ -33,7 +34,8 @@ from tests.faults.guarded_rig import (
     until,
 )
 
-GPIO_NAMES, SERIAL_NAMES = ("left", "right"), ("saber", "claw", "smc")
+GPIO_NAMES, HAT_NAMES, SERIAL_NAMES = ("left", "right"), ("hat_left", "hat_right"), \
+    ("saber", "claw", "smc")
 
 
 def _percentiles(values: list[float]) -> str:
@@ -62,6 +64,7 @@ class GuardedDeath:
     def __init__(self) -> None:
         self.teardown: list[float] = []
         self.gpio: list[float] = []
+        self.hat: list[float] = []
         self.serial: list[float] = []
 
     def __call__(self, hardware: Hardware) -> float:
@@ -77,6 +80,7 @@ class GuardedDeath:
             delay = all_safe_after(hardware, died)
             zero = hardware.zero_since()
             self.gpio.append(max(zero[n] or died for n in GPIO_NAMES) - died)
+            self.hat.append(max(zero[n] or died for n in HAT_NAMES) - died)
             self.serial.append(max(zero[n] or died for n in SERIAL_NAMES) - died)
             return delay
 
@@ -102,7 +106,7 @@ class Unguarded:
             os.kill(serve.daemon_pid, signal.SIGKILL)
             time.sleep(1.0)
             duties, zero = hardware.duties(), hardware.zero_since()
-            self.gpio_driven += sum(duties[n] > 0.4 for n in GPIO_NAMES)
+            self.gpio_driven += sum(duties[n] > 0.4 for n in (*GPIO_NAMES, *HAT_NAMES))
             stopped = [zero[n] for n in ("saber", "claw")]
             self.serial_stops += [t - died for t in stopped if t is not None]
             return 0.0
@@ -127,20 +131,22 @@ def main() -> None:
     args = parser.parse_args()
     runs = 5 if args.quick else args.runs
     print(f"guardian bench: {runs} runs of each fault, python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs; 2 GPIO motors on the fake pigpiod, a Sabertooth, a RoboClaw "
-          f"(both with a 0.6 s serial timeout) and an SMC on ptys; default hang_timeout 0.2 s")
+          f"{os.cpu_count()} CPUs; on the simulated-hardware process: 2 GPIO motors (pigpio), 2 "
+          f"on a PCA9685 HAT, a Sabertooth, a RoboClaw (both with a 0.6 s serial timeout) and an "
+          f"SMC; default hang_timeout 0.2 s")
     unguarded = Unguarded()
     _runs(runs, unguarded)
     death = GuardedDeath()
     deaths = _runs(runs, death)
     print(f"1. daemon SIGKILL -> every output at duty 0, with the guardian: "
           f"{_percentiles(deaths)} (target p99 <= 10 ms); baseline without it: "
-          f"{unguarded.gpio_driven} of {2 * runs} GPIO wheels still at 0.5 after 1 s (never "
-          f"stopped), serial controllers stopped by their own timeout at "
+          f"{unguarded.gpio_driven} of {4 * runs} GPIO and HAT wheels still at 0.5 after 1 s "
+          f"(never stopped), serial controllers stopped by their own timeout at "
           f"{_percentiles(unguarded.serial_stops)}")
     print(f"2. of which the kernel's teardown of the killed daemon (SIGKILL -> its pidfd "
           f"readable, before which no process can know): {_percentiles(death.teardown)}; "
-          f"GPIO wheels at 0: {_percentiles(death.gpio)}; serial controllers at 0: "
+          f"GPIO wheels at 0: {_percentiles(death.gpio)}; HAT wheels at 0: "
+          f"{_percentiles(death.hat)}; serial controllers at 0: "
           f"{_percentiles(death.serial)}")
     hangs = _runs(runs, guarded_hang)
     print(f"3. daemon SIGSTOP (hang) -> every output at duty 0, with the guardian: "

@@ -1,8 +1,10 @@
 """A rover whose hardware outlives tether, for the guardian's fault rows and bench.
 
-The hardware lives in the calling process, as real hardware outlives tether: tether's fake
-pigpiod (the daemon's gpiozero PiGPIOFactory reaches it through PIGPIO_ADDR/PIGPIO_PORT, as on a
-Pi) and fake Sabertooth, RoboClaw and SMC controllers on ptys the daemon opens as serial ports.
+`tether serve --sim` runs the rover's fakes in the simulated-hardware process (tether.sim),
+reached only through real seams: GPIO through the real pigpio library and gpiozero's
+PiGPIOFactory on the fake pigpiod, the PCA9685 HAT on the fake I2C bus, the Sabertooth, RoboClaw
+and SMC on ptys. With the guardian, the guardian owns that process, so it outlives each daemon,
+as hardware does; the rig reads every output there.
 """
 
 from __future__ import annotations
@@ -17,43 +19,50 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from tether.client import connect
-from tether.fakes.pigpiod import FakePigpiod
-from tether.fakes.pololu_smc import FakeSmc
-from tether.fakes.roboclaw import FakeRoboClaw
-from tether.fakes.sabertooth import FakeSabertooth
+from tether.sim.addresses import PREFIX, SimAddresses, host_port
+from tether.sim.client import SimClient
 
 ROOT = Path(__file__).resolve().parents[2]
 #: GPIO motors: (in1, in2, pwm); the guardian must end each PWM and drive each pin low.
 GPIO = {"left": (5, 6, 12), "right": (20, 21, 13)}
+#: Motors on an Adafruit HAT, by terminal.
+HAT = {"hat_left": "M1", "hat_right": "M2"}
+MOTORS = (*GPIO, *HAT, "saber", "claw", "smc")
 SERVING = re.compile(r"serving .* on (\S+).*; pid (\d+), (?:guardian pid (\d+)|no guardian)")
 #: Targets from the issue, and the bounds here (10x: CI is a noisy 2-core machine).
 DEATH_TARGET, HANG_TIMEOUT = 0.010, 0.2
 
 
 class Hardware:
-    """Every family's fake, in this process: what the daemon drives and the guardian makes safe."""
+    """The rover's config (GPIO on pigpio, a PCA9685 HAT, a Sabertooth, a RoboClaw, an SMC);
+    once served, its simulated hardware, read from the simulated-hardware process."""
 
     def __init__(self, tmp: Path, restart: str = "never") -> None:
         self.restart = restart
-        self.pigpiod = FakePigpiod().start()
-        self.saber, self.claw, self.smc = FakeSabertooth(128), FakeRoboClaw(0x80), FakeSmc()
         self.config = tmp / "rover.toml"
         self.config.write_text(self._toml())
+        self.sim: SimClient | None = None
+        self.pigpio: tuple[str, int] | None = None
 
     def _toml(self) -> str:
         gpio = "".join(
             f'[[motor]]\nname = "{name}"\ndriver = "gpio"\nin1 = {a}\nin2 = {b}\npwm = {p}\n'
             for name, (a, b, p) in GPIO.items())
+        hat = "".join(
+            f'[[motor]]\nname = "{name}"\ndriver = "hat"\nchip = "hat"\nhat = "adafruit"\n'
+            f'motor = "{terminal}"\n' for name, terminal in HAT.items())
         return (
             '[server]\nlisten = "127.0.0.1:0"\nheartbeat_window = 5.0\n'
             '[gpio]\npin_factory = "pigpio"\n'
             f'[guardian]\nrestart = "{self.restart}"\n'
-            f'[[serial]]\nname = "saber"\nport = "{self.saber.path}"\nbaudrate = 9600\n'
-            f'[[serial]]\nname = "claw"\nport = "{self.claw.path}"\nbaudrate = 38400\n'
-            f'[[serial]]\nname = "smc"\nport = "{self.smc.path}"\nbaudrate = 9600\n'
-            + gpio +
+            '[[pca9685]]\nname = "hat"\nbus = 1\naddress = 0x60\n'
+            '[[serial]]\nname = "saber"\nport = "/dev/ttySABER"\nbaudrate = 9600\n'
+            '[[serial]]\nname = "claw"\nport = "/dev/ttyCLAW"\nbaudrate = 38400\n'
+            '[[serial]]\nname = "smc"\nport = "/dev/ttySMC"\nbaudrate = 9600\n'
+            + gpio + hat +
             '[[motor]]\nname = "saber"\ndriver = "sabertooth"\nport = "saber"\n'
             'controller_timeout = 0.6\n'
             '[[motor]]\nname = "claw"\ndriver = "roboclaw"\nport = "claw"\n'
@@ -61,43 +70,62 @@ class Hardware:
             '[[motor]]\nname = "smc"\ndriver = "smc"\nport = "smc"\n'
         )
 
+    def attach(self, line: str) -> None:
+        """Read the simulated hardware the served daemon's ready line names."""
+        addresses = SimAddresses.parse(line)
+        self.sim = SimClient(addresses.inspect)
+        assert addresses.pigpio is not None
+        self.pigpio = host_port(addresses.pigpio)
+
+    def _client(self) -> SimClient:
+        if self.sim is None:
+            raise AssertionError("no simulated hardware yet: serve first")
+        return self.sim
+
     def duties(self) -> dict[str, float]:
         """Each motor's output now."""
-        found = {name: self.pigpiod.duty(pins[2]) for name, pins in GPIO.items()}
-        found.update(saber=self.saber.channels[1].duty, claw=self.claw.channels[1].duty,
-                     smc=self.smc.channel.duty)
-        return found
+        return self._client().duties()
 
     def zero_since(self) -> dict[str, float | None]:
-        """When each output went to 0 (None while it still drives); an L298N-style bridge's
-        output is off once its PWM input is."""
-        found: dict[str, float | None] = {}
-        for name, (_in1, _in2, pwm) in GPIO.items():
-            found[name] = self.pigpiod.history(pwm)[-1].time if self.pigpiod.duty(pwm) == 0.0 \
-                else None
-        found.update(saber=self.saber.channels[1].zero_since(),
-                     claw=self.claw.channels[1].zero_since(), smc=self.smc.channel.zero_since())
-        return found
+        """When each output went to 0 for good (None while it still drives)."""
+        sim = self._client()
+        return {name: sim.zero_since([name]) for name in MOTORS}
 
     def gpio_levels(self) -> dict[int, float]:
-        """Every motor pin's PWM duty or level now (all 0 once the outputs are safe)."""
-        return {pin: self.pigpiod.duty(pin) or float(self.pigpiod.level(pin))
-                for pins in GPIO.values() for pin in pins}
+        """Every GPIO motor pin's PWM duty or level, as pigpio itself reads it."""
+        import pigpio
+
+        assert self.pigpio is not None
+        pi = pigpio.pi(*self.pigpio)
+        try:
+            return {pin: float(pi.read(pin)) if pi.get_mode(pin) != pigpio.OUTPUT or
+                    not _pwm(pi, pin) else _pwm(pi, pin)
+                    for pins in GPIO.values() for pin in pins}
+        finally:
+            pi.stop()
 
     def close(self) -> None:
-        for device in (self.saber, self.claw, self.smc):
-            device.close()
-        self.pigpiod.stop()
+        if self.sim is not None:
+            self.sim.close()
+
+
+def _pwm(pi: Any, pin: int) -> float:
+    """The pin's PWM duty, or 0 when it carries none (pigpio refuses to tell)."""
+    import pigpio
+
+    try:
+        return float(pi.get_PWM_dutycycle(pin) / pi.get_PWM_range(pin))
+    except pigpio.error:
+        return 0.0
 
 
 class Serve:
-    """`tether serve` as a child of this test, with or without its guardian."""
+    """`tether serve --sim` as a child of this test, with or without its guardian; once it
+    serves, `hardware` reads the simulated hardware its ready line names."""
 
     def __init__(self, hardware: Hardware, *, guardian: bool = True) -> None:
-        env = dict(os.environ, PIGPIO_ADDR=hardware.pigpiod.host,
-                   PIGPIO_PORT=str(hardware.pigpiod.port), TETHER_TEST_HOOKS="1",
-                   PYTHONPATH=str(ROOT))
-        command = [sys.executable, "-m", "tether", "serve", str(hardware.config),
+        env = dict(os.environ, TETHER_TEST_HOOKS="1", PYTHONPATH=str(ROOT))
+        command = [sys.executable, "-m", "tether", "serve", str(hardware.config), "--sim",
                    *([] if guardian else ["--no-guardian"])]
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True,
@@ -111,12 +139,15 @@ class Serve:
         match = next(m for m in map(SERVING.search, self.lines) if m)
         self.address, self.daemon_pid = match[1], int(match[2])
         self.guardian_pid = int(match[3]) if match[3] else None
+        hardware.attach(next(line for line in self.lines if line.startswith(PREFIX)))
 
     def _read(self) -> None:
         assert self.process.stdout is not None
+        serving = False
         for line in self.process.stdout:
             self.lines.append(line)
-            if SERVING.search(line):
+            serving = serving or bool(SERVING.search(line))
+            if serving and line.startswith(PREFIX):  # the daemon prints it after serving
                 self._serving.set()
 
     def close(self) -> None:
@@ -133,7 +164,7 @@ def drive(address: str, stop: threading.Event, started: threading.Event) -> None
     """Drive every motor at 0.5 until told to stop or the daemon goes away."""
     try:
         with connect(address) as rover, rover.session(heartbeat_window=5.0, keepalive=True):
-            for name in (*GPIO, "saber", "claw", "smc"):
+            for name in MOTORS:
                 rover.motor(name).set_power(0.5)
             started.set()
             stop.wait(60)

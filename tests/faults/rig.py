@@ -414,26 +414,32 @@ class Timeline:
 class HostedDaemon(Process):
     """`tether serve CONFIG --sim` (via daemon_host.py) in a child process, observed: its
     simulated hardware through the inspection socket its ready line names (a Unix socket, so
-    it is reachable from any network namespace), its stops through daemon_host's file."""
+    it is reachable from any network namespace), its stops through daemon_host's file.
+
+    With guardian=True it is `tether serve CONFIG --sim` itself, guardian and all: this process
+    is the guardian, `daemon_pid` its child daemon, and nothing observes the daemon's insides."""
 
     def __init__(self, folder: Path, config: dict[str, Any], listen: str, *,
-                 prefix: Sequence[str] = (), env: dict[str, str] | None = None) -> None:
+                 prefix: Sequence[str] = (), env: dict[str, str] | None = None,
+                 guardian: bool = False) -> None:
         path = folder / "rover.toml"
         path.write_text(to_toml(config))
         self.timeline = Timeline(folder / "events.log")
         self.address = listen
         self.sim: SimClient | None = None
         self.sim_addresses: SimAddresses | None = None
+        host = ["-m", "tether"] if guardian else [str(HOST), str(self.timeline.path)]
         super().__init__(
-            [*prefix, sys.executable, str(HOST), str(self.timeline.path), "serve", str(path),
-             "--sim", "--listen", listen],
+            [*prefix, sys.executable, *host, "serve", str(path), "--sim", "--listen", listen,
+             *([] if guardian else ["--no-guardian"])],
             env=env,
         )
         try:
-            self.expect("tether: serving")
+            serving = self.expect("tether: serving")
+            self.daemon_pid = int(serving.rpartition("; pid ")[2].split(",")[0])
             self.sim_addresses = SimAddresses.parse(self.expect(PREFIX))
             self.sim = self.timeline.sim = SimClient(self.sim_addresses.inspect)
-            if wait_for(self.timeline.ready, 10, 0.01) is None:
+            if not guardian and wait_for(self.timeline.ready, 10, 0.01) is None:
                 raise AssertionError(f"daemon host never observed the daemon: {self.errors[-5:]}")
         except BaseException:
             self.close()

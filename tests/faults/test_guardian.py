@@ -83,15 +83,15 @@ def test_guardian_death_stops_the_daemon_and_it_exits(guarded: tuple[Serve, Hard
 
 
 def test_without_the_guardian_a_dead_daemon_leaves_gpio_driving(hardware: Hardware) -> None:
-    """The hazard the guardian exists for: pigpiod keeps PWM after its client dies; serial
-    controllers stop only by their own timeout."""
+    """The hazard the guardian exists for: pigpiod keeps PWM after its client dies, a PCA9685
+    its registers; serial controllers stop only by their own timeout."""
     with driving(hardware, guardian=False) as serve:
         assert serve.guardian_pid is None
         died = time.monotonic()
         os.kill(serve.daemon_pid, signal.SIGKILL)
         time.sleep(1.0)
         duties = hardware.duties()
-        assert duties["left"] > 0.4 and duties["right"] > 0.4, duties
+        assert all(duties[n] > 0.4 for n in ("left", "right", "hat_left", "hat_right")), duties
         zero = hardware.zero_since()
         for name in ("saber", "claw"):  # by their own 0.6 s timeout, not at once
             stopped = zero[name]

@@ -135,9 +135,11 @@ class Daemon:
         """The rover on its hardware, or (--sim) on a simulated-hardware process's seams."""
         if not self.sim:
             return build_robot(self.config)
-        from tether.sim.process import SimProcess
+        from tether.sim.process import ENV_LINE, SimProcess
 
-        self.hardware = SimProcess.start(self.config)
+        owned = os.environ.get(ENV_LINE)  # the guardian's, which outlives this daemon
+        self.hardware = (SimProcess.attach(owned, self.config) if owned
+                         else SimProcess.start(self.config))
         self._seams = self.hardware.seams()
         try:
             return build_robot(self.config, sim=True, seams=self._seams)
