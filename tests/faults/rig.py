@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from grpclib.events import RecvRequest, listen
 
 from tether.config import RobotConfig, parse_config
 from tether.fakes.channel import DutyRecord
+from tether.robot.toml_text import to_toml
 from tether.server.background import BackgroundDaemon
 from tether.sim.addresses import PREFIX, SimAddresses
 from tether.sim.client import SimClient, SimOutput
@@ -111,45 +111,6 @@ def two_bases(
 def build(data: dict[str, Any]) -> RobotConfig:
     """A checked config from a dict, as parse_config would read it from a file."""
     return parse_config(data, "<fault matrix rover>")
-
-
-def to_toml(data: dict[str, Any]) -> str:
-    """The TOML text of a config dict (tables, arrays of tables, [[auth.keys]]); round-trips."""
-    lines: list[str] = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            nested = {k: v for k, v in value.items() if _is_tables(v)}
-            lines.append(f"[{key}]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in value.items() if k not in nested]
-            for sub, tables in nested.items():
-                for table in tables:
-                    lines.append(f"[[{key}.{sub}]]")
-                    lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
-        elif _is_tables(value):
-            for table in value:
-                lines.append(f"[[{key}]]")
-                lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
-        else:
-            lines.append(f"{key} = {_toml_value(value)}")
-    text = "\n".join(lines) + "\n"
-    assert tomllib.loads(text) == data, text
-    return text
-
-
-def _is_tables(value: object) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML for {value!r}")
 
 
 def free_port() -> int:

@@ -25,12 +25,12 @@ from tests.faults.rig import (
     check_delay,
     free_port,
     stop_delay,
-    to_toml,
     two_bases,
     wait_for,
 )
 from tether.fakes.roboclaw import FakeRoboClaw
 from tether.fakes.sabertooth import FakeSabertooth
+from tether.robot.toml_text import to_toml
 
 WHEELS = ("left", "right", "left2", "right2")
 

@@ -4,7 +4,7 @@ I2C bus, a serial controller on a pty. Every output is attempted even when anoth
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pigpio
 import pytest
@@ -68,6 +68,14 @@ def test_a_pigpiod_gone_after_opening_fails_every_pin_and_says_so(
     assert time.monotonic() - started < 1.5  # bounded by the deadline, not by pigpio's wait
 
 
+def test_a_pca9685_that_does_not_answer_is_named_when_the_guardian_opens() -> None:
+    bus = FakeSMBus(1)  # nothing at 0x60
+    safer = Pca9685Safer(ChipConfig("hat", 1, 0x60), [ChannelOff("m1", "hat", 8)],
+                         lambda _bus: bus)
+    with pytest.raises(OSError, match="0x60"):
+        safer.open()
+
+
 def test_pca9685_all_off_and_each_channel_full_off() -> None:
     bus, chip = FakeSMBus(1), FakePCA9685()
     bus.attach(0x60, chip)
@@ -90,10 +98,10 @@ def test_a_nacked_all_off_still_turns_each_channel_off() -> None:
     bus.attach(0x60, chip)
     chip.write(pca9685.MODE1, bytes([pca9685.AUTO_INCREMENT]))
     chip.write(pca9685.channel_register(8), pca9685.encode_duty(0.6))
-    bus.nack_next(0x60, 1)
     safer = Pca9685Safer(ChipConfig("hat", 1, 0x60), [ChannelOff("m1", "hat", 8)],
                          lambda _bus: bus)
     safer.open()
+    bus.nack_next(0x60, 1)
     first, second = safer.make_safe(time.monotonic(), _later())
     assert (first.ok, second.ok) == (False, True)
     assert "OSError" in first.error
@@ -145,7 +153,49 @@ def test_a_missing_serial_port_fails_its_frames_and_names_the_port() -> None:
                         port.port)
     actions = safer.make_safe(time.monotonic(), _later())
     assert [a.ok for a in actions] == [False, False]
-    assert all("could not open the port" in a.error for a in actions)
+    assert all("could not open port /nonexistent/tty" in a.error for a in actions)
+
+
+def test_the_daemon_opens_the_port_exclusively_while_the_guardian_holds_it_too() -> None:
+    import serial
+
+    with FakeSabertooth(128) as device:
+        safer = SerialSafer(PortConfig("p", device.path), [StopFrame("m", "p",
+                                                                    sabertooth.drive(128, 1, 0))],
+                            device.path)
+        safer.open()
+        daemon = serial.Serial(device.path, 9600, exclusive=True)  # tether's SerialLink does
+        daemon.write(sabertooth.drive(128, 1, 0.5))
+        daemon.flush()
+        _until(lambda: device.channels[1].duty != 0.0)
+        assert device.channels[1].duty == pytest.approx(0.5, abs=0.01)
+        [action] = safer.make_safe(time.monotonic(), _later())
+        assert action.ok, action.error
+        _until(lambda: device.channels[1].duty == 0.0)
+        assert device.channels[1].duty == 0.0
+        daemon.close()
+        safer.close()
+
+
+def test_a_stale_handle_after_a_replug_is_reopened_for_the_stop() -> None:
+    with FakeSabertooth(128) as device:
+        safer = SerialSafer(PortConfig("p", device.path), [StopFrame("m", "p",
+                                                                    sabertooth.drive(128, 1, 0))],
+                            device.path)
+        safer.open()
+        device.replug()  # a new pty behind the same path: the guardian's handle is stale
+        device.feed(sabertooth.drive(128, 1, 0.5))
+        [action] = safer.make_safe(time.monotonic(), _later())
+        assert action.ok, action.error
+        _until(lambda: device.channels[1].duty == 0.0)
+        assert device.channels[1].duty == 0.0
+        safer.close()
+
+
+def _until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 class _FakeLgpio:

@@ -9,6 +9,7 @@ is reaped. Every output is attempted even when another fails, within a deadline,
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import time
@@ -210,8 +211,17 @@ class Pca9685Safer:
         return f"[[pca9685]] {self.chip.name!r} on I2C bus {self.chip.bus}"
 
     def open(self) -> None:
-        """Open the bus now (an ioctl handle: the daemon's own stays valid beside it)."""
+        """Open the bus now (an ioctl handle: the daemon's own stays valid beside it) and read
+        MODE1 once: the chip answers at its address, and a bus that connects lazily (the
+        simulated one) is connected before any death."""
+        from tether.protocols.pca9685 import MODE1
+
         self._bus = self._open_bus(self.chip.bus)
+        try:
+            self._bus.read_byte_data(self.chip.address, MODE1)
+        except BaseException:
+            self.close()
+            raise
 
     def make_safe(self, since: float, deadline: float) -> list[Action]:
         """ALL_LED_OFF_H full-off, then each channel's OFF_H full-off."""
@@ -242,14 +252,17 @@ class Pca9685Safer:
 
 
 class SerialSafer:
-    """One serial port: once the daemon is gone and the port free, each controller's stop frame,
-    without waiting for the controller's own timeout."""
+    """One serial port, opened by the guardian too (without the flock the daemon's exclusive
+    open takes, so both hold it): at a death each controller's stop frame goes at once, without
+    waiting for the reap or for the controller's own timeout. A handle gone stale (a USB adapter
+    re-plugged since) is reopened once."""
 
-    needs_release = True
+    needs_release = False
 
     def __init__(self, port: PortConfig, frames: Sequence[StopFrame], path: str,
                  timeout: float = 0.2) -> None:
         self.port, self.frames, self.path, self.timeout = port, list(frames), path, timeout
+        self._link: Any = None
 
     @property
     def motor(self) -> str:
@@ -261,34 +274,39 @@ class SerialSafer:
         return f"[[serial]] {self.port.name!r} ({self.path})"
 
     def open(self) -> None:
-        """Import pyserial now; the port itself is the daemon's until it dies."""
-        import serial  # noqa: F401
+        """Open the port now, before the daemon does."""
+        self._link = self._opened()
 
-    def make_safe(self, since: float, deadline: float) -> list[Action]:
-        """Open the port, write every stop frame, wait for them to leave, close."""
+    def _opened(self) -> Any:
         import serial
 
-        where = f"[[serial]] {self.port.name!r} ({self.path})"
-        try:
-            link = serial.Serial(self.path, self.port.baudrate, timeout=self.timeout,
-                                 write_timeout=max(0.01, min(self.timeout,
-                                                             deadline - time.monotonic())))
-        except (OSError, ValueError) as exc:
-            spent = (time.monotonic() - since) * 1000
-            return [Action(where, f.motor, False, spent, f"could not open the port: {exc}")
-                    for f in self.frames]
-        with link:
-            done = [_attempt(where, f.motor, since, deadline, partial(self._send, link, f))
-                    for f in self.frames]
-        return done
+        return serial.Serial(self.path, self.port.baudrate, timeout=self.timeout,
+                             write_timeout=self.timeout, exclusive=False)
 
-    @staticmethod
-    def _send(link: Any, frame: StopFrame) -> None:
-        link.write(frame.frame)
-        link.flush()
+    def make_safe(self, since: float, deadline: float) -> list[Action]:
+        """Every stop frame on the held handle (reopened once if it fails)."""
+        where = f"[[serial]] {self.port.name!r} ({self.path})"
+        return [_attempt(where, f.motor, since, deadline, partial(self._send, f))
+                for f in self.frames]
+
+    def _send(self, frame: StopFrame) -> None:
+        try:
+            if self._link is None:
+                raise OSError(f"{self.path} is not open")
+            self._link.write(frame.frame)
+            self._link.flush()
+        except Exception:
+            self.close()
+            self._link = self._opened()
+            self._link.write(frame.frame)
+            self._link.flush()
 
     def close(self) -> None:
-        """Nothing held between deaths."""
+        """Close the guardian's handle (idempotent)."""
+        link, self._link = self._link, None
+        if link is not None:
+            with contextlib.suppress(Exception):
+                link.close()
 
 
 def group(states: Iterable[SafeState]) -> tuple[list[PinLevel], dict[str, list[ChannelOff]],
