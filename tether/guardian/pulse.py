@@ -19,6 +19,7 @@ import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from tether.guardian.outputs import Action
 
@@ -103,6 +104,38 @@ class Pulse:
         self._lost = True
         log.error("guardian gone (%s): stopping every actuator and exiting", why)
         self.on_lost()
+
+
+class Beats:
+    """The guardian's side: when each proof of life was last heard, and the hang rule (either
+    one silent for hang_timeout is a hang). Also counted without a kill by the soak's observer."""
+
+    NAMES: ClassVar[dict[bytes, str]] = {LOOP: "event loop", WATCHDOG: "watchdog thread"}
+
+    def __init__(self, hang_timeout: float, now: float) -> None:
+        self.hang_timeout = hang_timeout
+        self.last = dict.fromkeys(self.NAMES, now)
+        self.heard_count = dict.fromkeys(self.NAMES, 0)
+
+    def heard(self, data: bytes, now: float) -> None:
+        """Bytes read from the pulse pipe at `now`."""
+        for byte in self.NAMES:
+            if byte in data:
+                self.last[byte] = now
+                self.heard_count[byte] += data.count(byte)
+
+    def restart(self, now: float) -> None:
+        """Count both as heard now (the daemon has just said READY)."""
+        self.last = dict.fromkeys(self.NAMES, now)
+
+    def deadline(self) -> float:
+        """When the quieter of the two becomes a hang."""
+        return min(self.last.values()) + self.hang_timeout
+
+    def silent(self, now: float) -> list[tuple[str, float]]:
+        """Each proof of life silent for hang_timeout or more, and for how long."""
+        return [(self.NAMES[b], now - t) for b, t in self.last.items()
+                if now - t >= self.hang_timeout]
 
 
 def install_test_hooks(loop: asyncio.AbstractEventLoop, end_watchdog: Callable[[], None],

@@ -190,7 +190,7 @@ class Guardian:
         for fd in (pidfd, beats_r, self._wake_r):
             poller.register(fd, select.POLLIN)
         started = time.monotonic()
-        last = {pulse.LOOP: started, pulse.WATCHDOG: started}
+        beats = pulse.Beats(self.settings.hang_timeout, started)
         ready = stopping = False
         deadline = started + START_TIMEOUT
         next_watchdog = started
@@ -198,7 +198,7 @@ class Guardian:
             while True:
                 now = time.monotonic()
                 if ready and not stopping:
-                    deadline = min(last.values()) + self.settings.hang_timeout
+                    deadline = beats.deadline()
                 wait = deadline - now
                 if self._watchdog_every is not None and ready and not stopping:
                     wait = min(wait, next_watchdog - now)
@@ -212,12 +212,10 @@ class Guardian:
                     if not data:  # every fd of the child is closed: it is dead
                         return self._dead(child, now, "exited", killed=False,
                                           on_purpose=stopping, served=ready)
-                    for byte in (pulse.LOOP, pulse.WATCHDOG):
-                        if byte in data:
-                            last[byte] = now
+                    beats.heard(data, now)
                     if pulse.READY in data and not ready:
                         ready = True
-                        last = {pulse.LOOP: now, pulse.WATCHDOG: now}
+                        beats.restart(now)
                     if pulse.STOPPING in data and not stopping:
                         stopping, deadline = True, now + STOP_TIMEOUT
                 if self._wake_r in events:
@@ -230,21 +228,19 @@ class Guardian:
                     systemd.watchdog(environ=self.environ)  # only while both beats are fresh
                     next_watchdog = now + self._watchdog_every / 2
                 if now >= deadline:
-                    return self._kill(child, now, self._hang_reason(ready, stopping, last, now),
+                    return self._kill(child, now, self._hang_reason(ready, stopping, beats, now),
                                       served=ready)
         finally:
             os.close(pidfd)
 
-    def _hang_reason(self, ready: bool, stopping: bool, last: Mapping[bytes, float],
-                     now: float) -> str:
+    @staticmethod
+    def _hang_reason(ready: bool, stopping: bool, beats: pulse.Beats, now: float) -> str:
         if stopping:
             return f"still running {STOP_TIMEOUT:g} s after it was asked to stop"
         if not ready:
             return f"not serving {START_TIMEOUT:g} s after it started"
-        silent = [("event loop" if k == pulse.LOOP else "watchdog thread", now - v)
-                  for k, v in last.items() if now - v >= self.settings.hang_timeout]
         return "hung: " + ", ".join(f"its {what} silent for {s * 1000:.0f} ms"
-                                     for what, s in silent)
+                                     for what, s in beats.silent(now))
 
     def _kill(self, child: subprocess.Popen[bytes], now: float, why: str, *,
               served: bool) -> Ending:
