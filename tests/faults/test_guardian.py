@@ -96,3 +96,28 @@ def test_without_the_guardian_a_dead_daemon_leaves_gpio_driving(hardware: Hardwa
         for name in ("saber", "claw"):  # by their own 0.6 s timeout, not at once
             stopped = zero[name]
             assert stopped is not None and 0.3 < stopped - died < 1.0, (name, zero)
+
+
+def test_a_restarted_daemon_serves_again_and_status_shows_what_the_guardian_did(
+        tmp_path: Path) -> None:
+    from tests.faults.guarded_rig import SERVING
+    from tether.status import show_status
+
+    hardware = Hardware(tmp_path, restart="always")
+    try:
+        with driving(hardware) as serve:
+            first = serve.daemon_pid
+            os.kill(first, signal.SIGKILL)
+            all_safe_after(hardware, time.monotonic())
+            until(lambda: sum(bool(SERVING.search(line)) for line in serve.lines) >= 2, 30,
+                  lambda: "no second daemon served:\n" + "".join(serve.lines))
+            second = [m for m in map(SERVING.search, serve.lines) if m][-1]
+            assert int(second[2]) != first and int(second[3]) == serve.guardian_pid
+            report = show_status(second[1])
+    finally:
+        hardware.close()
+    assert f"daemon pid {second[2]}, guardian pid {serve.guardian_pid}" in report, report
+    assert "guardian's last actions" in report, report
+    for output in ("GPIO12 (left) safe", "GPIO13 (right) safe", "all channels",
+                   "[[serial]] 'saber'", "[[serial]] 'smc'"):
+        assert output in report, report
