@@ -45,6 +45,15 @@ def _wait_all_stopped(sim: SimRover, timeout: float) -> float:
     return stopped
 
 
+def _wait_moving(sim: SimRover, timeout: float) -> None:
+    """Until the fakes show the command (else end() would be timed against the last stop)."""
+    until = time.monotonic() + timeout
+    while not any(sim.duties().values()):
+        if time.monotonic() > until:
+            raise RuntimeError(f"the rover did not move within {timeout:.1f} s: {sim.duties()}")
+        time.sleep(0.001)
+
+
 def run_demo(
     window: float = 0.25,
     drive_time: float = 1.0,
@@ -88,6 +97,7 @@ def run_demo(
             with to_context(again):
                 safety_monitor(sim.base)
                 sim.base.set_power(-0.4, 0.2)
+            _wait_moving(sim, 1.0)  # a serial fake reads its pty on its own thread
             end_called = time.monotonic()
             manager.end(again.id)
             end_stopped = _wait_all_stopped(sim, 1.0)

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import ssl
+import time
 from typing import TYPE_CHECKING, Any
 
 from grpclib.config import Configuration
@@ -74,8 +75,14 @@ class Daemon:
         """Build the robot and start listening; returns the address actually bound."""
         check_exposure(self.config, self.listen, self.address)
         tls = _tls_context(self.config)
-        self.budget = ConnectionBudget(ConnectionLimits.for_fd_limit())  # both ports: one fd table
+        ConnectionLimits.for_fd_limit()  # a limit too low for any connection: refused first
         self.robot = self._build_robot()
+        try:  # counted after the hardware: the simulated hardware's sockets take fds too
+            self.budget = ConnectionBudget(ConnectionLimits.for_fd_limit())  # both ports
+        except BaseException:
+            self.robot.close()
+            self._release_hardware()
+            raise
         window = self.config.server
         sessions = SessionManager(
             self.robot.get, heartbeat_window=window.heartbeat_window,
@@ -153,7 +160,17 @@ class Daemon:
         if self._seams is not None:
             self._seams.close()
         if self.hardware is not None:
+            self._settle(self.hardware)
             self.hardware.leave()
+
+    @staticmethod
+    def _settle(hardware: SimProcess, timeout: float = 0.5) -> None:
+        """Give the simulated hardware a moment to act on the last stop before its readings
+        are kept (a pty or socket still holds it): real hardware has no readings to keep."""
+        until = time.monotonic() + timeout
+        with contextlib.suppress(ConnectionError, OSError):
+            while hardware.client.moving() and time.monotonic() < until:
+                time.sleep(0.005)
 
     def _where(self) -> str:
         """Where the listen address came from, for errors."""
