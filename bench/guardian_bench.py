@@ -38,11 +38,19 @@ GPIO_NAMES, HAT_NAMES, SERIAL_NAMES = ("left", "right"), ("hat_left", "hat_right
     ("saber", "claw", "smc")
 
 
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
 def _percentiles(values: list[float]) -> str:
     ordered = sorted(values)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return (f"p50 {statistics.median(ordered) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
+    return (f"p50 {statistics.median(ordered) * 1000:.1f} ms, p99 {_p99(values) * 1000:.1f} ms, "
             f"max {ordered[-1] * 1000:.1f} ms")
+
+
+def _verdict(values: list[float], target: float) -> str:
+    return "MET" if _p99(values) <= target else "MISSED"
 
 
 def _runs(count: int, once: Callable[[Hardware], float], restart: str = "never") -> list[float]:
@@ -139,7 +147,8 @@ def main() -> None:
     death = GuardedDeath()
     deaths = _runs(runs, death)
     print(f"1. daemon SIGKILL -> every output at duty 0, with the guardian: "
-          f"{_percentiles(deaths)} (target p99 <= 10 ms); baseline without it: "
+          f"{_percentiles(deaths)}   target p99 <= 10 ms: {_verdict(deaths, 0.010)}; "
+          f"baseline without it: "
           f"{unguarded.gpio_driven} of {4 * runs} GPIO and HAT wheels still at 0.5 after 1 s "
           f"(never stopped), serial controllers stopped by their own timeout at "
           f"{_percentiles(unguarded.serial_stops)}")
@@ -147,14 +156,15 @@ def main() -> None:
           f"readable, before which no process can know): {_percentiles(death.teardown)}; "
           f"GPIO wheels at 0: {_percentiles(death.gpio)}; HAT wheels at 0: "
           f"{_percentiles(death.hat)}; serial controllers at 0: "
-          f"{_percentiles(death.serial)}")
+          f"{_percentiles(death.serial)}   no target")
     hangs = _runs(runs, guarded_hang)
     print(f"3. daemon SIGSTOP (hang) -> every output at duty 0, with the guardian: "
-          f"{_percentiles(hangs)} (target <= hang_timeout + 20 ms = 220 ms); without it the "
-          f"GPIO wheels never stop (a stopped daemon's session watchdog is stopped too)")
+          f"{_percentiles(hangs)}   target p99 <= hang_timeout + 20 ms = 220 ms: "
+          f"{_verdict(hangs, 0.220)}; without it the GPIO wheels never stop (a stopped daemon's "
+          f"session watchdog is stopped too)")
     restarts = _runs(max(3, runs // 4), restart_to_serving, restart="always")
     print(f"4. daemon SIGKILL with restart = \"always\" -> a new daemon serving: "
-          f"{_percentiles(restarts)} (0.25 s backoff included)")
+          f"{_percentiles(restarts)} (0.25 s backoff included)   no target")
 
 
 if __name__ == "__main__":

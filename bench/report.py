@@ -38,7 +38,8 @@ def _shown(path: str) -> str:
         return Path(path).name
 REPORT = BENCH / "REPORT.md"
 PLOT = BENCH / "stop_delays.png"
-BENCHES = ("session_bench", "drivers_bench", "api_bench", "client_bench", "attack_bench")
+BENCHES = ("session_bench", "drivers_bench", "api_bench", "client_bench", "attack_bench",
+           "pigpiod_bench", "guardian_bench")
 BENCH_TIMEOUT = 1800.0  # seconds for any one bench; the soak gets its minutes on top
 FAULTS_TIMEOUT = 1800.0
 FIGURE = re.compile(r"^(\d+)\. (.*)$")
