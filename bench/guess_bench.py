@@ -79,11 +79,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def attack(args: argparse.Namespace, key_id: str, answers: Counter[str]) -> None:
-    """Wrong secrets from 127.0.0.1 until args.seconds pass."""
-    until = time.monotonic() + args.seconds
-    channels = [SourceChannel("127.0.0.1", args.port, "127.0.0.1")
-                for _ in range(args.connections)]
+async def guess_secrets(
+    port: int, key_id: str, seconds: float, answers: Counter[str], *, connections: int = 4,
+    workers: int = 16, source: str = "127.0.0.1",
+) -> None:
+    """Wrong secrets for key_id from `source` to 127.0.0.1:port until `seconds` pass, `workers`
+    calls in flight on each of `connections`; each answer counted in `answers`."""
+    until = time.monotonic() + seconds
+    channels = [SourceChannel("127.0.0.1", port, source) for _ in range(connections)]
 
     async def guess(channel: Channel) -> None:
         stub = auth_grpc.AuthServiceStub(channel)
@@ -99,7 +102,7 @@ async def attack(args: argparse.Namespace, key_id: str, answers: Counter[str]) -
                 await asyncio.sleep(0.01)
 
     try:
-        await asyncio.gather(*(guess(c) for c in channels for _ in range(args.workers)))
+        await asyncio.gather(*(guess(c) for c in channels for _ in range(workers)))
     finally:
         for channel in channels:
             channel.close()
@@ -144,7 +147,8 @@ def main() -> None:
 
             async def run() -> None:
                 await asyncio.gather(
-                    attack(args, key_id, answers),
+                    guess_secrets(args.port, key_id, args.seconds, answers,
+                                  connections=args.connections, workers=args.workers),
                     owner(args.port, key_id, secret, args.seconds, logins))
 
             started = time.monotonic()

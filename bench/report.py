@@ -38,7 +38,7 @@ def _shown(path: str) -> str:
         return Path(path).name
 REPORT = BENCH / "REPORT.md"
 PLOT = BENCH / "stop_delays.png"
-BENCHES = ("session_bench", "drivers_bench", "api_bench", "client_bench")
+BENCHES = ("session_bench", "drivers_bench", "api_bench", "client_bench", "attack_bench")
 BENCH_TIMEOUT = 1800.0  # seconds for any one bench; the soak gets its minutes on top
 FAULTS_TIMEOUT = 1800.0
 FIGURE = re.compile(r"^(\d+)\. (.*)$")
@@ -99,7 +99,7 @@ def run(job: Run, timeout: float, env: dict[str, str] | None = None) -> Run:
 
 
 def bench_jobs(quick: bool, delays: Path) -> list[Run]:
-    """The four benches and the soak, in the order they run."""
+    """The benches and the soak, in the order they run."""
     extra = ["--quick"] if quick else []
     jobs = [Run(name, [sys.executable, str(BENCH / f"{name}.py"), *extra]) for name in BENCHES]
     minutes = "0.25" if quick else "1"
@@ -391,8 +391,9 @@ def write_report(jobs: list[Run], faults: Run | None, delays: tuple[Delays, Dela
         + (f"; missed in: {', '.join(missed)}" if missed else "")
         + (f". Runs that exited non-zero: {', '.join(failed)}." if failed else
            ". Every run exited 0."), "",
-        "Baselines are measured in the same run: bare gpiozero, a bare grpclib echo, and the "
-        "reference behaviour of waiting one full heartbeat window.", "",
+        "Baselines are measured in the same run: bare gpiozero, a bare grpclib echo, the "
+        "reference behaviour of waiting one full heartbeat window, and (attack_bench) the same "
+        "daemon, driver and newcomers with no attack.", "",
         "## Figures", "", *table(rows), "",
         *faults_section(faults, delays[0]),
         "## Stop delays per fault", "",

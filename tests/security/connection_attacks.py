@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.rovers import GPIO_ROVER
+from tests.security.process_stats import cpu_seconds, rss_mib
 
 ATTACKER = "127.0.0.2"
 #: The key the rover written by write_rover_config() accepts.
@@ -367,8 +368,11 @@ class DaemonProcess:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the daemon has used."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
+
+    def rss_mib(self) -> float:
+        """The daemon's resident memory now, MiB."""
+        return rss_mib(self.process.pid)
 
     def open_fds(self) -> int:
         """File descriptors the daemon holds now."""

@@ -7,7 +7,6 @@ Its memory is VmRSS from /proc (no psutil), its CPU time from /proc/<pid>/stat.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import secrets
 import signal
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.rovers import GPIO_ROVER
+from tests.security.process_stats import cpu_seconds, rss_mib
 
 ROVER = """\
 [server]
@@ -43,15 +43,11 @@ class KeyedDaemon:
 
     def rss_mib(self) -> float:
         """The daemon's resident memory now, MiB."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-        assert match, status
-        return int(match.group(1)) / 1024
+        return rss_mib(self.process.pid)
 
     def cpu_seconds(self) -> float:
         """User + system CPU the daemon has used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
 
     def log_text(self) -> str:
         """Everything the daemon has logged so far."""

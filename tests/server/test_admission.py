@@ -71,3 +71,44 @@ def test_a_thousand_refusals_write_one_line_that_counts_the_rest(
     with caplog.at_level(logging.WARNING, logger=log.name):
         warning.note("refused again")
     assert caplog.records[-1].getMessage() == "refused again (999 more since the last such line)"
+
+
+class _Stranger:
+    """Just what ConnectionBudget reads of a connection."""
+
+    def __init__(self, peer: str) -> None:
+        self.peer, self.counted, self.trusted, self.closed = peer, True, False, False
+        self.doorway = type("Door", (), {"port": "gRPC"})()
+
+    def close_now(self) -> bool:
+        self.closed = True
+        return True
+
+
+def test_strangers_hold_at_most_max_untrusted_connections_and_a_keyed_one_still_gets_in() -> None:
+    """Before: strangers on many addresses could hold every slot up to the total (918 at 1024
+    fds, RSS +22.9 MiB in bench/attack_bench.py); now they hold max_untrusted, oldest idle
+    evicted first, and connections that showed a key never count against it."""
+    from tether.server.admission import ConnectionBudget
+
+    budget = ConnectionBudget(ConnectionLimits(max_connections=10, max_per_peer=10,
+                                               max_untrusted=4))
+    strangers = []
+    for n in range(4):
+        assert budget.admit(f"192.0.2.{n}", "gRPC")
+        stranger = _Stranger(f"192.0.2.{n}")
+        strangers.append(stranger)
+        budget.idle(stranger, evictable=True)  # type: ignore[arg-type]
+    assert budget.admit("192.0.2.9", "gRPC"), "a fifth stranger gets in by evicting the oldest"
+    assert strangers[0].closed and not strangers[1].closed
+    assert budget.untrusted == 4
+    strangers[1].counted = True
+    budget.trusted(strangers[1])  # type: ignore[arg-type]  # it authenticated
+    strangers[1].trusted = True
+    assert budget.untrusted == 3
+    for stranger in strangers[2:]:
+        budget.idle(stranger, evictable=False)  # type: ignore[arg-type]  # busy
+    budget.idle(strangers[1], evictable=False)  # type: ignore[arg-type]
+    assert budget.admit("192.0.2.10", "gRPC")  # 3 untrusted + 1: at the cap
+    assert not budget.admit("192.0.2.11", "gRPC"), "no idle stranger to evict: refused"
+    assert budget.total == 5  # 4 admitted, 1 evicted, 2 more (one trusted among them)

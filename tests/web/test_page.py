@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.screenshots import keep_screenshot
 from tests.web.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -91,8 +92,7 @@ def test_keyboard_drives_the_rover_and_releasing_stops_it(
     moved = rover.daemon.robot.rovers["base"].state().x_mm - start.x_mm
     assert moved > 20, f"the simulated rover moved {moved:.1f} mm forward"
     page.wait_for_function("() => Number(document.getElementById('duty-left').textContent) > 0")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    keep_screenshot(page, SCREENSHOT, min_bytes=5_000)
     assert PAGE_ERRORS[id(page)] == [], "no script errors, nothing blocked by the page's CSP"
     page.keyboard.up("w")
     assert rover.wait_until(lambda: stopped(rover), 1.0) is not None

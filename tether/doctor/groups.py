@@ -40,7 +40,7 @@ def _membership(machine: Machine, name: str, what: str) -> Finding:
         severity = Severity.WARNING if machine.is_pi() else Severity.INFO
         return Finding(check, severity, f"no group {name} on this machine ({what})",
                        "Raspberry Pi OS has it; elsewhere give the devices to a group with a "
-                       "udev rule (README: Permissions)")
+                       "udev rule (docs/deployment.md: Permissions)")
     if group.gid in user.gids:
         return Finding(check, Severity.OK, f"{user.name} is in {name} ({what})")
     if user.name in group.members:

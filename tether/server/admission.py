@@ -33,6 +33,10 @@ log = logging.getLogger("tether.server")
 MAX_CONNECTIONS = 1024
 #: Connections from one address (an IPv6 /64 counts as one): a laptop's scripts and tabs.
 MAX_CONNECTIONS_PER_PEER = 32
+#: Connections that have shown no key and carried no session, whoever opened them: each keeps
+#: ~27 KiB of grpclib/h2 state that Python does not give back, so strangers on many addresses
+#: hold at most ~14 MiB (bench/attack_bench.py: 918 such connections grew RSS by 22.9 MiB).
+MAX_UNTRUSTED_CONNECTIONS = 512
 #: Each listener's backlog: asyncio accepts up to this many sockets before any is checked.
 LISTEN_BACKLOG = 32
 #: fds kept free beyond the accept bursts: log files, device files, pipes, threads' files.
@@ -66,6 +70,7 @@ class ConnectionLimits:
 
     max_connections: int = MAX_CONNECTIONS
     max_per_peer: int = MAX_CONNECTIONS_PER_PEER
+    max_untrusted: int = MAX_UNTRUSTED_CONNECTIONS
 
     @classmethod
     def for_fd_limit(cls, nofile: int | None = None, in_use: int | None = None) -> ConnectionLimits:
@@ -80,7 +85,8 @@ class ConnectionLimits:
                 "connections); raise it (LimitNOFILE= in the systemd unit, ulimit -n)"
             )
         total = min(MAX_CONNECTIONS, room)
-        return cls(total, min(MAX_CONNECTIONS_PER_PEER, total))
+        return cls(total, min(MAX_CONNECTIONS_PER_PEER, total),
+                   min(MAX_UNTRUSTED_CONNECTIONS, total))
 
 
 def peer_of(transport: asyncio.BaseTransport) -> str:
@@ -110,6 +116,7 @@ class ConnectionBudget:
     def __init__(self, limits: ConnectionLimits) -> None:
         self.limits = limits
         self.total = 0
+        self.untrusted = 0
         self.refused = 0
         self.evicted = 0
         self._by_peer: Counter[str] = Counter()
@@ -128,6 +135,7 @@ class ConnectionBudget:
             self._refusals.note(f"{port} connection from {peer} refused: {reason}")
             return False
         self.total += 1
+        self.untrusted += 1
         self._by_peer[peer] += 1
         return True
 
@@ -136,6 +144,9 @@ class ConnectionBudget:
         if self._by_peer[peer] >= limits.max_per_peer:
             return (f"{self._by_peer[peer]} connections open from that address: expected at "
                     f"most {limits.max_per_peer} per address")
+        if self.untrusted >= limits.max_untrusted and not self._evict_one():
+            return (f"{self.untrusted} connections open without a key or session, none idle: "
+                    f"expected at most {limits.max_untrusted}")
         if self.total >= limits.max_connections and not self._evict_one():
             return (f"{self.total} connections open, none idle without a key or session: "
                     f"expected at most {limits.max_connections} (from RLIMIT_NOFILE)")
@@ -160,9 +171,16 @@ class ConnectionBudget:
             return
         connection.counted = False
         self.total -= 1
+        if not connection.trusted:
+            self.untrusted -= 1
         self._by_peer[connection.peer] -= 1
         if self._by_peer[connection.peer] <= 0:
             del self._by_peer[connection.peer]
+
+    def trusted(self, connection: GatedConnection) -> None:
+        """A counted connection showed a key or carried a session: no longer a stranger's."""
+        if connection.counted and not connection.trusted:
+            self.untrusted -= 1
 
     def idle(self, connection: GatedConnection, evictable: bool) -> None:
         """Note whether a connection may make room for a new one (and since when)."""
@@ -220,11 +238,11 @@ class Doorway:
 
     def wrap(self, factory: Callable[[], asyncio.Protocol]) -> Callable[[], asyncio.Protocol]:
         """A protocol factory for loop.create_server() whose connections pass this doorway."""
-        return lambda: self.gate(factory())
+        return lambda: self.gate(factory)
 
-    def gate(self, inner: asyncio.Protocol) -> GatedConnection:
-        """`inner` (one connection's protocol) behind this doorway."""
-        return GatedConnection(self, inner)
+    def gate(self, make_inner: Callable[[], asyncio.Protocol]) -> GatedConnection:
+        """One connection behind this doorway; its own protocol is made only once admitted."""
+        return GatedConnection(self, make_inner)
 
     def connection(self, transport: Any) -> GatedConnection | None:
         """The admitted connection behind the transport a request arrived on."""
@@ -237,17 +255,19 @@ class Doorway:
 
 
 class GatedConnection(asyncio.Protocol):
-    """Admits (or refuses) one connection, runs its TLS handshake, then hands it to `inner`."""
+    """Admits (or refuses) one connection, runs its TLS handshake, then hands it to the inner
+    protocol `make_inner` makes. Made no sooner: a refused connection must cost nothing once
+    gone, and grpclib keeps each protocol's handler until that protocol's connection_lost."""
 
-    def __init__(self, doorway: Doorway, inner: asyncio.Protocol) -> None:
+    def __init__(self, doorway: Doorway, make_inner: Callable[[], asyncio.Protocol]) -> None:
         self.doorway = doorway
-        self.inner = inner
+        self._make_inner = make_inner
+        self.inner: asyncio.Protocol | None = None  # once open, until closed
         self.peer = ""
         self.counted = False
         self.trusted = False
         self.transport: asyncio.BaseTransport | None = None
         self._raw: asyncio.BaseTransport | None = None
-        self._inner_open = False
         self._early: list[bytes] = []
         self._handshaking: asyncio.Future[None] | None = None
         self._in_flight = 0
@@ -287,11 +307,11 @@ class GatedConnection(asyncio.Protocol):
     def _open(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
         self.doorway._by_transport[id(transport)] = self
-        self._inner_open = True
-        self.inner.connection_made(transport)
+        self.inner = inner = self._make_inner()
+        inner.connection_made(transport)
         early, self._early = self._early, []
         for data in early:  # what TLS decrypted in the callback that finished the handshake
-            self.inner.data_received(data)
+            inner.data_received(data)
         self._now_idle()
 
     # -- activity, told by the port's request hooks ---------------------------------------
@@ -310,6 +330,7 @@ class GatedConnection(asyncio.Protocol):
 
     def trust(self) -> None:
         """It authenticated or carried a session: no idle deadline, never evicted."""
+        self.doorway.budget.trusted(self)
         self.trusted = True
         self._cancel_idle_timer()
         self.doorway.budget.idle(self, evictable=False)
@@ -343,20 +364,20 @@ class GatedConnection(asyncio.Protocol):
     # -- asyncio.Protocol: forwarded to the inner protocol once it is open ------------------
 
     def data_received(self, data: bytes) -> None:
-        if self._inner_open:
+        if self.inner is not None:
             self.inner.data_received(data)
         elif self._raw is not None:
             self._early.append(data)
 
     def eof_received(self) -> bool | None:
-        return self.inner.eof_received() if self._inner_open else None
+        return self.inner.eof_received() if self.inner is not None else None
 
     def pause_writing(self) -> None:
-        if self._inner_open:
+        if self.inner is not None:
             self.inner.pause_writing()
 
     def resume_writing(self) -> None:
-        if self._inner_open:
+        if self.inner is not None:
             self.inner.resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -368,9 +389,9 @@ class GatedConnection(asyncio.Protocol):
         if self.transport is not None:
             doorway._by_transport.pop(id(self.transport), None)
         doorway.budget.release(self)
-        if self._inner_open:
-            self._inner_open = False
-            self.inner.connection_lost(exc)
+        inner, self.inner = self.inner, None
+        if inner is not None:
+            inner.connection_lost(exc)
 
 
 class _AcceptErrorFilter(logging.Filter):

@@ -152,8 +152,12 @@ class TrackingServer(Server):
         listen(self, RecvRequest, self._on_request)
 
     def _protocol_factory(self) -> Any:
-        tracked = _TrackedProtocol(super()._protocol_factory(), self._tracker, self._live)
-        return tracked if self._doorway is None else self._doorway.gate(tracked)
+        make = super()._protocol_factory
+
+        def tracked() -> _TrackedProtocol:
+            return _TrackedProtocol(make(), self._tracker, self._live)
+
+        return tracked() if self._doorway is None else self._doorway.gate(tracked)
 
     async def start(self, *args: Any, ssl: Any = None, **kw: Any) -> None:
         """As grpclib's, but the doorway runs TLS itself (so handshakes count and time out)."""

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from tether.contract.resource import Resource
 
 MIN_WINDOW = 0.03
+"""The shortest heartbeat window a session may ask for, in seconds (30 ms)."""
 MAX_WINDOW = 60.0
+"""The longest heartbeat window a session may ask for, in seconds."""
 
 
 def check_window(window: float, what: str = "heartbeat_window") -> float:
