@@ -134,11 +134,14 @@ class EncoderSignal:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        """Stop sending edges (the pins keep their levels); idempotent."""
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Stop sending edges (the pins keep their levels); idempotent. True once the last batch
+        is out (a thread far behind real time may still be sending after `timeout`)."""
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(2.0)
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
 
     def levels(self, offset: int) -> tuple[int, int]:
         """The (A, B) levels `offset` counts from the start (B is 0 for one channel)."""
