@@ -42,6 +42,9 @@ TIME_ALLOWANCE = 3.0
 GRACE_SECONDS = 2.0
 #: The tracker reads the wheels this many times less often while the base is still.
 IDLE_SLOWDOWN = 5
+#: Seconds odometry measures the body velocity over (a few tracker periods: one period's counts
+#: make a wheel's count difference read as a turn of degrees per second).
+VELOCITY_WINDOW = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +132,8 @@ class EncodedBase(DifferentialBase):
         self.period = check_option(period, f"base {name!r} period", 0.001, 1.0)
         self.clock = clock
         self.odometry = DifferentialOdometry(
-            name, wheel_circumference_mm=wheel_circumference_mm, width_mm=width_mm
+            name, wheel_circumference_mm=wheel_circumference_mm, width_mm=width_mm,
+            velocity_window=VELOCITY_WINDOW,
         )
         #: The last wheel faults (at most 100), and how many there were in all.
         #: mm/s^2 the closed loop's linear speed may change by: max_acceleration (power per
