@@ -219,3 +219,27 @@ def test_a_roboclaw_holds_the_speed_with_its_own_velocity_pid(make: Callable[...
     assert motor.go_for(60, 1.0) is True
     time.sleep(0.3)
     assert motor.position() - start == pytest.approx(1.0, abs=0.02), "counted with command 16"
+
+
+def test_a_hat_motor_holds_its_speed_and_ends_go_for_on_the_encoder(
+    make: Callable[..., Robot],
+) -> None:
+    """tether's own PID on a PCA9685 HAT's channel, as on GPIO pins."""
+    data = {
+        "pca9685": [{"name": "hat", "bus": 1, "address": 0x60}],
+        "motor": [{"name": "m", "driver": "hat", "chip": "hat", "hat": "adafruit", "motor": "M1",
+                   "max_rpm": 150, "encoder": "e"}],
+        "encoder": [{"name": "e", "driver": "quadrature", "a": 17, "b": 27,
+                     "ticks_per_revolution": TICKS}],
+    }
+    robot = make(data=data)
+    motor, wheel = encoded(robot), robot.wheels["m"]
+    wheel.load = 0.3
+    motor.set_rpm(100)
+    time.sleep(1.5)
+    assert wheel.speed() * 60 == pytest.approx(100, rel=0.02), "the loop made up the load"
+    assert motor.is_powered()[1] == pytest.approx(100 / 150 / 0.7, rel=0.05)
+    start = wheel.travel()
+    assert motor.go_for(60, 1.0) is True
+    time.sleep(0.3)
+    assert wheel.travel() - start == pytest.approx(1.0, abs=0.02)
