@@ -1,7 +1,7 @@
 """The simulated encoder rover (examples/rover_encoders.toml in --sim), judged by the simulated
 ground truth: what closed loop holds that open loop does not, and moves that end where asked.
 
-Figures print with `pytest -s`; bench/closed_loop_bench.py prints the same for the README.
+Figures print with `pytest -s`; bench/closed_loop_bench.py prints the same for docs/encoders.md.
 """
 
 from __future__ import annotations
