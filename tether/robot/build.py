@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ from tether.drivers.encoder import WheelEncoder
 from tether.drivers.motor import Motor
 from tether.drivers.odometry_sensor import OdometrySensor
 from tether.errors import ConfigError, HardwareError, TetherError
-from tether.fakes.channel import DutyChannel, MirroredOutput
+from tether.fakes.channel import DutyChannel
 from tether.fakes.encoders import FakeEncoder
 from tether.fakes.rover import FakeRover
 from tether.fakes.wheel import SimWheel
@@ -32,6 +32,7 @@ from tether.robot.config import BaseConfig, EncoderConfig, MotorConfig, RobotCon
 from tether.robot.fake_hardware import FakeHardware
 from tether.robot.hardware import RealHardware, Seams, SharedDrivers
 from tether.robot.models import ENCODERS, MODELS
+from tether.robot.simulated import encoder_fake, follow_wheels, sim_rover
 from tether.session.feed import Feed
 
 log = logging.getLogger("tether.robot")
@@ -136,7 +137,8 @@ def build_robot(
                 robot.rovers[base.name] = sim_rover(base, config.motors, robot.outputs, clock,
                                                     time_constant)
         if fakes is not None:
-            _follow_wheels(robot, followers, clock, time_constant)
+            robot.wheels.update(follow_wheels(config, followers, robot.rovers, robot.outputs,
+                                              clock=clock, time_constant=time_constant))
         for sensor in config.odometry:
             base_built = robot.bases[sensor.base]
             assert isinstance(base_built, EncodedBase), "the config checks its wheels"
@@ -181,9 +183,7 @@ def _encoder(
     follower = None
     try:
         if fakes is not None:
-            follower = model.fake(encoder, fakes)
-            robot.devices[f"encoder-{encoder.name}"] = follower
-            robot.closers.append(follower.stop)
+            follower = encoder_fake(encoder, fakes)
         robot.encoders[encoder.name] = model.build(encoder, shared)
     except HardwareError as exc:
         raise HardwareError(f"{where}: {exc}") from exc
@@ -230,65 +230,3 @@ def _base(robot: Robot, base: BaseConfig, clock: Callable[[], float]) -> Differe
         return EncodedBase(base.name, encoded_left, encoded_right, closed_loop=closed,
                            clock=clock, **geometry)
     return DifferentialBase(base.name, left, right, **geometry)
-
-
-def _follow_wheels(robot: Robot, followers: dict[str, FakeEncoder | None],
-                   clock: Callable[[], float], time_constant: float) -> None:
-    """Tie each encoder's fake to the simulated wheel its motor turns: the rover's wheel, or
-    a wheel of its own for a motor on no base (travel in revolutions)."""
-    config = robot.config
-    encoders = {e.name: e for e in config.encoders}
-    for motor in config.motors:
-        follower = followers.get(motor.encoder or "")
-        if motor.encoder is None or follower is None:
-            continue
-        ticks = encoders[motor.encoder].options["ticks_per_revolution"]
-        sign = -1.0 if robot.motors[motor.name].invert else 1.0
-        per_unit = _wheel_for(robot, motor, clock, time_constant)
-        follower.follow(robot.wheels[motor.name], sign * ticks / per_unit)
-
-
-def _wheel_for(robot: Robot, motor: MotorConfig, clock: Callable[[], float],
-               time_constant: float) -> float:
-    """Put the motor's simulated wheel in robot.wheels; its travel per revolution."""
-    for base in robot.config.bases:
-        names = [*base.left, *base.right]
-        if motor.name in names:
-            rover = robot.rovers[base.name]
-            robot.wheels[motor.name] = rover.wheels[names.index(motor.name)]
-            return base.wheel_circumference_mm
-    output: DutyChannel | MirroredOutput = robot.outputs[motor.name]
-    if robot.motors[motor.name].invert:
-        output = MirroredOutput(robot.outputs[motor.name])
-    top = (robot.motors[motor.name].max_rpm or 150.0) / 60.0
-    robot.wheels[motor.name] = SimWheel(output, top_speed=top, time_constant=time_constant,
-                                        clock=clock)
-    return 1.0
-
-
-def sim_rover(
-    base: BaseConfig,
-    motors: Sequence[MotorConfig],
-    outputs: Mapping[str, DutyChannel],
-    clock: Callable[[], float],
-    time_constant: float,
-) -> FakeRover:
-    """The simulated rover of a [[base]], its wheels driven by its motors' fake outputs (a
-    mirror-mounted motor's inverted): in-process here, or in the simulated-hardware process."""
-    options = {m.name: m.options for m in motors}
-    rpm = base.max_rpm or min(
-        (options[n].get("max_rpm") or 150.0) for n in (*base.left, *base.right)
-    )
-
-    def wheel(name: str) -> DutyChannel | MirroredOutput:
-        output = outputs[name]
-        return MirroredOutput(output) if options[name].get("invert", False) else output
-
-    return FakeRover(
-        [wheel(n) for n in base.left],
-        [wheel(n) for n in base.right],
-        width_mm=base.width_mm,
-        max_speed_mm_s=rpm * base.wheel_circumference_mm / 60,
-        time_constant=time_constant,
-        clock=clock,
-    )

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from tether.fakes.channel import DutyChannel
 from tether.fakes.rover import FakeRover
-from tether.robot.build import TIME_CONSTANT, sim_rover
+from tether.robot.build import TIME_CONSTANT
 from tether.robot.config import RobotConfig
 from tether.robot.fake_hardware import FakeHardware
 from tether.robot.models import MODELS
+from tether.robot.simulated import sim_rover
 from tether.sim.addresses import SimAddresses, host_port
 from tether.sim.i2c import bus_handlers
 from tether.sim.lines import LineServer
