@@ -27,7 +27,7 @@ def test_a_wheel_blocked_mid_drive_is_stopped_within_the_stall_time_and_reported
             client.base().set_velocity(150, 0)
             assert daemon.wait_until(daemon.moving, 5)
             time.sleep(0.5)
-            daemon.robot.wheels["left"].blocked = True
+            daemon.sim.wheels["left"].blocked = True
             blocked = time.monotonic()
             assert daemon.wait_until(lambda: not daemon.moving(), 5)
             stopped = daemon.stopped_at()
@@ -43,7 +43,7 @@ def test_a_wheel_blocked_mid_drive_is_stopped_within_the_stall_time_and_reported
             assert owner is not None and owner.id == session.id, "the session still owns it"
             assert manager.recent_stops() == [], "the session layer stopped nothing"
             client.base().set_velocity(-100, 0)  # the session drives on (away from the wall)
-            daemon.robot.wheels["left"].blocked = False
+            daemon.sim.wheels["left"].blocked = False
             assert daemon.wait_until(daemon.moving, 5)
     finally:
         daemon.close()
