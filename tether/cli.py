@@ -130,7 +130,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{args.config}: ok; listen {config.server.listen}, heartbeat window "
               f"{config.server.heartbeat_window:g} s; motors: "
               f"{', '.join(f'{m.name} ({m.driver})' for m in config.motors) or 'none'}; bases: "
-              f"{', '.join(b.name for b in config.bases) or 'none'}")
+              f"{', '.join(b.name for b in config.bases) or 'none'}"
+              + "".join(f"; {kind}: {', '.join(names)}" for kind, names in (
+                  ("encoders", [f"{e.name} ({e.driver})" for e in config.encoders]),
+                  ("odometry", [o.name for o in config.odometry])) if names))
     elif args.command == "status":
         from grpclib.exceptions import GRPCError, StreamTerminatedError
 

@@ -126,3 +126,32 @@ def test_the_first_update_only_sets_the_start_and_reset_starts_again() -> None:
 def test_bad_geometry_and_counts_are_refused(make: object, message: str) -> None:
     with pytest.raises(InvalidCommand, match=message):
         make()  # type: ignore[operator]
+
+
+
+def straight_at_150_in_whole_counts(window: float) -> tuple[list[float], list[float]]:
+    """Both wheels at 150 mm/s read in whole counts (1440 per 204 mm turn) every 20 ms, the
+    right half a count behind; (|deg/s|, mm/s) read after the first 0.2 s."""
+    odo = DifferentialOdometry("odometry", wheel_circumference_mm=204.0, width_mm=160.0,
+                               velocity_window=window)
+    per_s = 150 / 204 * 1440
+    spins, speeds = [], []
+    for step in range(200):
+        t = step * 0.02
+        pose = odo.update(t, math.floor(per_s * t) / 1440, math.floor(per_s * t - 0.5) / 1440)
+        if t >= 0.2:
+            spins.append(abs(pose.deg_per_s))
+            speeds.append(pose.mm_per_s)
+    return spins, speeds
+
+
+def test_a_velocity_window_smooths_the_count_a_short_step_turns_into_a_spin() -> None:
+    """One step's counts make a count's difference read as 2.5 deg/s of turning on a rover
+    driving straight; over a 100 ms window it reads under 0.6."""
+    step_spins, _ = straight_at_150_in_whole_counts(0.0)
+    spins, speeds = straight_at_150_in_whole_counts(0.1)
+    print(f"\nstraight at 150 mm/s: worst turn read {max(step_spins):.2f} deg/s per 20 ms step, "
+          f"{max(spins):.2f} over 100 ms (speed {min(speeds):.1f}-{max(speeds):.1f} mm/s)")
+    assert max(step_spins) > 2.0, "the quantization the window is for"
+    assert max(spins) < 0.6
+    assert speeds == pytest.approx([150.0] * len(speeds), rel=0.01)

@@ -101,8 +101,8 @@ def test_the_subset_covers_what_the_issue_lists() -> None:
             "MoveStraight", "Spin", "SetPower", "SetVelocity", "Stop", "IsMoving", "GetProperties"
         },
         "viam.component.motor.v1.MotorService": {
-            "SetPower", "GoFor", "SetRPM", "Stop", "IsPowered", "IsMoving", "GetProperties",
-            "GetPosition",
+            "SetPower", "GoFor", "GoTo", "SetRPM", "ResetZeroPosition", "Stop", "IsPowered",
+            "IsMoving", "GetProperties", "GetPosition",
         },
         "viam.component.encoder.v1.EncoderService": {
             "GetPosition", "ResetPosition", "GetProperties"

@@ -3,6 +3,7 @@
 from tether.control.odometry import DifferentialOdometry, Pose, geo_point
 from tether.control.pid import PID, PidGains, check_gain
 from tether.control.stall import (
+    FaultStop,
     MotorFault,
     Reason,
     StallDetector,
@@ -13,6 +14,7 @@ from tether.control.stall import (
 __all__ = [
     "PID",
     "DifferentialOdometry",
+    "FaultStop",
     "MotorFault",
     "PidGains",
     "Pose",

@@ -128,3 +128,35 @@ def expected_rpm(power: float, max_rpm: float | None) -> float | None:
     if not math.isfinite(max_rpm) or max_rpm <= 0:
         raise InvalidCommand(f"max_rpm={max_rpm!r}: expected a finite number > 0")
     return power * max_rpm
+
+
+@dataclass(frozen=True, slots=True)
+class FaultStop:
+    """A motor its stall or runaway check stopped: the stop event the daemon's Status and log
+    show, beside the session layer's (which it leaves alone)."""
+
+    fault: MotorFault
+    #: When the stop was written (the motor's clock), and what went wrong if it failed.
+    stopped: float
+    error: str | None = None
+
+    @property
+    def motor(self) -> str:
+        """The motor that stopped."""
+        return self.fault.motor
+
+    @property
+    def reason(self) -> Reason:
+        """'stall' or 'runaway'."""
+        return self.fault.reason
+
+    @property
+    def delay(self) -> float:
+        """Seconds from the moment the condition began until the motor was stopped."""
+        return self.stopped - self.fault.since
+
+    def describe(self) -> str:
+        """One line, as logged and shown by `tether status`."""
+        outcome = "stopped" if self.error is None else f"stop failed ({self.error})"
+        return (f"motor {self.motor!r} {outcome} ({self.reason}) {self.delay:.2f} s after it "
+                f"began: {self.fault.detail}")

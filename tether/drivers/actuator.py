@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 OWED_STOP_RETRY_SECONDS = 600.0
 #: The pause between two of those retries.
 OWED_STOP_RETRY_PERIOD = 0.05
+#: How often a move that ends itself is looked at by its caller (its loop stops it on time).
+MOVE_POLL_SECONDS = 0.005
 
 
 class ActuatorLifecycle(ABC):
@@ -131,6 +133,32 @@ class ActuatorLifecycle(ABC):
                     if not self._closed:
                         self._stop_locked()
         return completed
+
+    def _run_until(self, seconds: float, start: Callable[[], threading.Event]) -> bool:
+        """Start a move that ends itself (on an encoder's position, on odometry's distance):
+        `start` (device lock held) returns the event its control loop sets once the goal is
+        met. Wait for it at most `seconds`, then stop unless stop() or a newer command took
+        over; False if cut short or out of time. Like _run_timed, the wait is the caller's."""
+        with self._lock:
+            self._check_open()
+            motion = self._motion.begin()
+            reached = start()
+        deadline = time.monotonic() + seconds
+        try:
+            while not reached.wait(MOVE_POLL_SECONDS):
+                if motion.cancelled:
+                    break
+                if time.monotonic() > deadline:
+                    log.warning("%s %r: move not done after %.1f s; stopping", self.kind,
+                                self.name, seconds)
+                    break
+        finally:
+            with self._lock:
+                if self._motion.current is motion:
+                    self._motion.current = None
+                    if not self._closed:
+                        self._stop_locked()
+        return reached.is_set() and not motion.cancelled
 
     def _stop_after_failure(self, failure: str) -> None:
         """Stop after `failure` (lock held); a stop that fails too is logged, not raised, so the

@@ -51,8 +51,9 @@ class EdgeCounter:
     callback thread while the motor and the API read from theirs).
 
     ``ticks_per_revolution`` is in counted edges (a quadrature decoder counts four per cycle of
-    a channel). ``position()`` follows Viam's encoded motor: ``reset_zero_position(offset)``
-    makes the current place read ``-offset`` revolutions.
+    a channel). ``delivery_delay`` is how late the pin library may hand over an edge: a silence
+    shorter than it never reads as a slowing wheel. ``position()`` follows Viam's encoded
+    motor: ``reset_zero_position(offset)`` makes the current place read ``-offset`` revolutions.
     """
 
     def __init__(
@@ -61,6 +62,7 @@ class EdgeCounter:
         *,
         ticks_per_revolution: float,
         speed_timeout: float = 0.5,
+        delivery_delay: float = 0.02,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         where = f"encoder {name!r}"
@@ -74,7 +76,8 @@ class EdgeCounter:
         self._offset_ticks = 0.0
         self._illegal = 0
         self._missed = 0
-        self._speed = EdgeSpeed(timeout_s=timeout, clock=clock)
+        delay = check_number(delivery_delay, f"{where} delivery_delay", 0.0, 10.0)
+        self._speed = EdgeSpeed(timeout_s=timeout, clock=clock, min_silence_s=delay)
 
     @property
     def illegal(self) -> int:

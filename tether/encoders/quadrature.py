@@ -36,11 +36,12 @@ class QuadratureDecoder(EdgeCounter):
         a: int = 0,
         b: int = 0,
         speed_timeout: float = 0.5,
+        delivery_delay: float = 0.02,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(
             name, ticks_per_revolution=ticks_per_revolution, speed_timeout=speed_timeout,
-            clock=clock,
+            delivery_delay=delivery_delay, clock=clock,
         )
         where = f"encoder {name!r} start"
         self._state = (check_level(a, f"{where} A") & 1) << 1 | (check_level(b, f"{where} B") & 1)

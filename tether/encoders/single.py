@@ -26,11 +26,12 @@ class SingleChannelDecoder(EdgeCounter):
         ticks_per_revolution: float,
         level: int = 0,
         speed_timeout: float = 0.5,
+        delivery_delay: float = 0.02,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(
             name, ticks_per_revolution=ticks_per_revolution, speed_timeout=speed_timeout,
-            clock=clock,
+            delivery_delay=delivery_delay, clock=clock,
         )
         self._level = check_level(level, f"encoder {name!r} start") & 1
         self._direction = 1

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from tether.fakes.wheel import SimWheel
 
 
 class EncodedWheel(Protocol):
@@ -39,3 +42,31 @@ class FirstOrderWheel:
         blend = 1.0 - math.exp(-dt / self.time_constant) if self.time_constant > 0 else 1.0
         self.speed += (target - self.speed) * blend
         return self.speed
+
+
+@runtime_checkable
+class TimedWheel(Protocol):
+    """A wheel modelled elsewhere, asked for its speed at the controller's model time."""
+
+    def speed_at(self, when: float) -> float:
+        """The encoder speed (counts/s, signed) at clock time `when`."""
+        ...
+
+
+class SimWheelCounts:
+    """A TimedWheel that reads a SimWheel (a rover's wheel) instead of modelling its own: a
+    fake controller's encoder on the same wheel the rover rolls on, so the counts it reports and
+    the ground truth come from one model.
+
+    ``counts_per_unit`` turns the wheel's speed (its travel units per second) into encoder
+    counts per second, signed as the controller's channel sees them. The SimWheel follows the
+    channel's duty itself.
+    """
+
+    def __init__(self, wheel: SimWheel, counts_per_unit: float) -> None:
+        self.wheel = wheel
+        self.counts_per_unit = counts_per_unit
+
+    def speed_at(self, when: float) -> float:
+        """The encoder speed (counts/s) at `when`."""
+        return self.wheel.speed_at(when) * self.counts_per_unit

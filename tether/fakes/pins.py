@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +39,22 @@ class FakePWMPin(MockPWMPin):  # type: ignore[misc]
             self.history.append(PinChange(now, float(value)))
             if len(self.history) > MAX_HISTORY:
                 del self.history[: MAX_HISTORY // 2]
+            if len(self.states) > MAX_HISTORY:  # gpiozero's own list: an encoder input's edges
+                del self.states[: MAX_HISTORY // 2]
             factory._notify(self.info.name, now, float(value))
         return changed
+
+    def drive_at(self, level: int, when: float) -> None:
+        """Drive this input to `level` as of `when` (factory clock seconds): the edge callback
+        gets `when` as its ticks, as a pin library stamps an edge when it happened."""
+        if self._function != "input":
+            raise ValueError(f"pin {self.info.name} is an output: only inputs can be driven")
+        rising = bool(level)
+        if self._change_state(rising):
+            self._last_change = when
+            wanted = ("both", "rising") if rising else ("both", "falling")
+            if self._edges in wanted and self._when_changed is not None:
+                self._call_when_changed()
 
 
 class FakePinFactory(MockFactory):  # type: ignore[misc]
@@ -66,6 +80,17 @@ class FakePinFactory(MockFactory):  # type: ignore[misc]
     def history(self, name: int | str) -> list[PinChange]:
         """Every level the pin had, with absolute times on the factory's clock."""
         return list(self.fake_pin(name).history)
+
+    def level(self, name: int | str) -> int:
+        """The pin's level now, 0 or 1 (a PWM output reads 1 while its duty is above 0)."""
+        return int(self.fake_pin(name).state > 0)
+
+    def drive_edges(self, name: int | str, edges: Iterable[tuple[float, int]]) -> None:
+        """Drive an input through (time, level) steps, in order, each with its own time (an
+        encoder's edges, as the fake pigpiod's drive_edges does)."""
+        pin = self.fake_pin(name)
+        for when, level in edges:
+            pin.drive_at(level, when)
 
     def watch(self, names: Sequence[int | str], listener: PinListener) -> None:
         """Call listener(pin_name, time, state) after each change of any of these pins."""

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from tether.control.pid import PID, PidGains
-from tether.fakes.encoded_wheel import EncodedWheel, FirstOrderWheel
+from tether.fakes.encoded_wheel import EncodedWheel, FirstOrderWheel, TimedWheel
 from tether.fakes.serial_device import DualChannelController
 from tether.protocols import roboclaw as proto
 
@@ -66,7 +66,8 @@ class SpeedLoop:
 class FakeRoboClaw(DualChannelController):
     """A dual-channel RoboClaw at one address; `channels[1]` and `[2]` feed the rover model.
 
-    Each channel drives ``wheels[ch]`` (a FirstOrderWheel unless given): its speed moves the
+    Each channel drives ``wheels[ch]`` (a FirstOrderWheel unless given; a TimedWheel, such as
+    a rover's wheel, is asked for its speed at the model's time instead): its speed moves the
     encoder count ``encoders[ch]`` (unbounded; reported modulo 2^32), and the speed commands
     (35/36, 38/39) run ``loops[ch]`` against it. Time moves in ``advance()``, called on every
     packet and, on a pty, every LOOP_PERIOD while a wheel turns.
@@ -84,14 +85,15 @@ class FakeRoboClaw(DualChannelController):
         *,
         clock: Callable[[], float] = time.monotonic,
         pty: bool = True,
-        wheels: dict[int, EncodedWheel] | None = None,
+        wheels: dict[int, EncodedWheel | TimedWheel] | None = None,
     ) -> None:
         self.parser = proto.PacketParser()
         self.encoders = {1: 0, 2: 0}
         self.encoder_status = {1: 0, 2: 0}
         self.speeds = {1: 0.0, 2: 0.0}
-        self.wheels: dict[int, EncodedWheel] = wheels or {1: FirstOrderWheel(),
-                                                          2: FirstOrderWheel()}
+        self.wheels: dict[int, EncodedWheel | TimedWheel] = wheels or {
+            1: FirstOrderWheel(), 2: FirstOrderWheel()
+        }
         self.velocity_pid = {1: DEFAULT_VELOCITY_PID, 2: DEFAULT_VELOCITY_PID}
         self.loops = {1: SpeedLoop(DEFAULT_VELOCITY_PID), 2: SpeedLoop(DEFAULT_VELOCITY_PID)}
         self._fraction = {1: 0.0, 2: 0.0}
@@ -142,7 +144,11 @@ class FakeRoboClaw(DualChannelController):
                 self._tick_loops(now)
             dt = min(MODEL_STEP, until - now)
             for ch in (1, 2):
-                self.speeds[ch] = self.wheels[ch].step(self.channels[ch].duty, dt)
+                wheel = self.wheels[ch]
+                if isinstance(wheel, TimedWheel):
+                    self.speeds[ch] = wheel.speed_at(now + dt)
+                else:
+                    self.speeds[ch] = wheel.step(self.channels[ch].duty, dt)
                 self._count(ch, self.speeds[ch] * dt)
             now += dt
         self._model_time = until

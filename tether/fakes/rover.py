@@ -1,4 +1,5 @@
-"""A kinematic rover: wheel duties -> wheel speeds (first-order lag) -> pose, on the fake clock."""
+"""A kinematic rover: wheel duties -> wheel speeds (first-order lag, loads) -> pose, on the fake
+clock."""
 
 from __future__ import annotations
 
@@ -7,21 +8,16 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import dataclass
 
+from tether.fakes.wheel import DutySource, SimWheel
 
-class DutySource(Protocol):
-    """Anything that reports a signed wheel duty and its changes (an H-bridge model)."""
+#: Integration steps between two kept states: a query integrates at most this many steps.
+CHECKPOINT_STEPS = 100
+#: States kept (the oldest half goes beyond it): about 30 minutes at 1 ms steps.
+MAX_CHECKPOINTS = 20_000
 
-    @property
-    def duty(self) -> float:
-        """Signed duty now."""
-        ...
-
-    def subscribe(self, listener: Callable[[float, float], None]) -> None:
-        """Call listener(time, duty) on every change."""
-        ...
+__all__ = ["DutySource", "FakeRover", "RoverState"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +41,12 @@ class RoverState:
 class FakeRover:
     """Integrates a differential-drive rover from the duties its H-bridges report.
 
-    Each side's target speed is the mean duty of its motors times ``max_speed_mm_s``; the wheels
-    approach it with time constant ``time_constant`` seconds. The pose starts at (0, 0) facing
-    +x; +heading is a left turn. Any past time can be queried (``state_at``), so a test can ask
-    how far the rover rolled between a session's deadline and now.
+    Each duty source turns a SimWheel (``wheels``: the left side's, then the right side's) whose
+    speed approaches duty times ``max_speed_mm_s`` with time constant ``time_constant`` seconds,
+    less what its load, slope and battery take; a side moves as the mean of the ground under its
+    wheels (so a slipping wheel moves the rover less than its encoder says). The pose starts at
+    (0, 0) facing +x; +heading is a left turn. Any past time can be queried (``state_at``), so a
+    test can ask how far the rover rolled between a session's deadline and now.
     """
 
     def __init__(
@@ -64,20 +62,32 @@ class FakeRover:
     ) -> None:
         if not left or not right:
             raise ValueError("FakeRover needs at least one duty source per side")
-        self.left = list(left)
-        self.right = list(right)
         self.width_mm = width_mm
         self.max_speed_mm_s = max_speed_mm_s
         self.time_constant = time_constant
         self.clock = clock
         self.step = step
+
+        def wheel(source: DutySource) -> SimWheel:
+            return SimWheel(
+                source, top_speed=max_speed_mm_s, time_constant=time_constant, clock=clock
+            )
+
+        self.left_wheels = [wheel(s) for s in left]
+        self.right_wheels = [wheel(s) for s in right]
+        self.left = list(left)
+        self.right = list(right)
         self._lock = threading.Lock()
-        start = clock()
-        self._changes: list[tuple[float, float, float]] = [(start, *self._duties())]
-        self._times = [start]
-        self._states = [RoverState(start)]
-        for source in (*self.left, *self.right):
-            source.subscribe(self._on_duty)
+        self._start = clock()
+        self._checkpoints = [RoverState(self._start)]
+        self._first = 0  # the index (from the start) of the oldest kept checkpoint
+        for simulated in self.wheels:
+            simulated.subscribe(self._on_change)
+
+    @property
+    def wheels(self) -> list[SimWheel]:
+        """Every wheel, the left side's first."""
+        return [*self.left_wheels, *self.right_wheels]
 
     def state(self) -> RoverState:
         """The rover now."""
@@ -86,15 +96,17 @@ class FakeRover:
     def state_at(self, when: float) -> RoverState:
         """The rover at any time since it was built."""
         with self._lock:
-            index = max(0, bisect.bisect_right(self._times, when) - 1)
-            while len(self._states) <= index:
-                done = len(self._states)
-                _, left, right = self._changes[done - 1]
-                self._states.append(
-                    self._integrate(self._states[-1], left, right, self._times[done])
-                )
-            _, left, right = self._changes[index]
-            return self._integrate(self._states[index], left, right, when)
+            span = self.step * CHECKPOINT_STEPS
+            wanted = int((max(when, self._start) - self._start) // span)
+            while self._first + len(self._checkpoints) - 1 < wanted:
+                last = self._checkpoints[-1]
+                index = self._first + len(self._checkpoints)
+                self._checkpoints.append(self._integrate(last, self._start + index * span))
+            if len(self._checkpoints) > MAX_CHECKPOINTS:
+                del self._checkpoints[: MAX_CHECKPOINTS // 2]
+                self._first += MAX_CHECKPOINTS // 2
+            index = min(max(0, wanted - self._first), len(self._checkpoints) - 1)
+            return self._integrate(self._checkpoints[index], when)
 
     def travelled(self, since: float, until: float | None = None) -> float:
         """Path length in mm covered between two times (until defaults to now)."""
@@ -103,36 +115,43 @@ class FakeRover:
 
     def duties(self) -> tuple[float, float]:
         """Mean (left, right) duty now."""
-        return self._duties()
-
-    def _duties(self) -> tuple[float, float]:
         left = sum(s.duty for s in self.left) / len(self.left)
         right = sum(s.duty for s in self.right) / len(self.right)
         return left, right
 
-    def _on_duty(self, when: float, _duty: float) -> None:
-        """Log the new duties only; integration happens when someone asks (keeps stops fast)."""
+    def _on_change(self, when: float) -> None:
+        """A wheel's duty or world changed at `when`: forget the states computed beyond it."""
         with self._lock:
-            when = max(when, self._times[-1])
-            self._changes.append((when, *self._duties()))
-            self._times.append(when)
+            keep = bisect.bisect_right([c.time for c in self._checkpoints], when)
+            del self._checkpoints[max(1, keep):]
 
-    def _integrate(self, state: RoverState, left: float, right: float, until: float) -> RoverState:
-        target_l, target_r = left * self.max_speed_mm_s, right * self.max_speed_mm_s
-        x, y, heading = state.x_mm, state.y_mm, state.heading_rad
-        v_l, v_r, odometer, now = state.left_mm_s, state.right_mm_s, state.odometer_mm, state.time
-        while now < until:
-            dt = min(self.step, until - now)
-            blend = 1.0 - math.exp(-dt / self.time_constant) if self.time_constant > 0 else 1.0
-            v_l += (target_l - v_l) * blend
-            v_r += (target_r - v_r) * blend
-            speed = (v_l + v_r) / 2
-            heading += (v_r - v_l) / self.width_mm * dt
-            x += speed * math.cos(heading) * dt
-            y += speed * math.sin(heading) * dt
-            odometer += abs(speed) * dt
-            now += dt
-        return replace(
-            state, time=max(now, state.time), x_mm=x, y_mm=y, heading_rad=heading,
-            left_mm_s=v_l, right_mm_s=v_r, odometer_mm=odometer,
-        )
+    def _side(self, wheels: list[SimWheel], when: float) -> tuple[float, float]:
+        """(ground travel, ground speed) of one side: the mean of its wheels."""
+        travel = sum(w.ground_at(when) for w in wheels) / len(wheels)
+        speed = sum(w.ground_speed_at(when) for w in wheels) / len(wheels)
+        return travel, speed
+
+    def _integrate(self, state: RoverState, until: float) -> RoverState:
+        """The state at `until`, stepping from `state` on a fixed grid (so a time asked for twice
+        gives the same answer whatever was asked in between)."""
+        if until <= state.time:
+            return state
+        x, y, heading, odometer = state.x_mm, state.y_mm, state.heading_rad, state.odometer_mm
+        left, _ = self._side(self.left_wheels, state.time)
+        right, _ = self._side(self.right_wheels, state.time)
+        steps = max(1, math.ceil((until - state.time) / self.step - 1e-9))
+        for k in range(1, steps + 1):
+            now = until if k == steps else state.time + k * self.step
+            new_left, _ = self._side(self.left_wheels, now)
+            new_right, _ = self._side(self.right_wheels, now)
+            moved_left, moved_right = new_left - left, new_right - right
+            left, right = new_left, new_right
+            moved = (moved_left + moved_right) / 2
+            turned = (moved_right - moved_left) / self.width_mm
+            x += moved * math.cos(heading + turned / 2)
+            y += moved * math.sin(heading + turned / 2)
+            heading += turned
+            odometer += abs(moved)
+        _, left_speed = self._side(self.left_wheels, until)
+        _, right_speed = self._side(self.right_wheels, until)
+        return RoverState(until, x, y, heading, left_speed, right_speed, odometer)

@@ -11,20 +11,29 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from tether.contract.resource import Resource
+from tether.control.stall import FaultStop
 from tether.drivers.base import Base, DifferentialBase
+from tether.drivers.encoded_base import EncodedBase
+from tether.drivers.encoded_motor import EncodedMotor, SpeedLoop
+from tether.drivers.encoder import WheelEncoder
 from tether.drivers.motor import Motor
+from tether.drivers.odometry_sensor import OdometrySensor
 from tether.errors import ConfigError, HardwareError, TetherError
-from tether.fakes.channel import DutyChannel, MirroredOutput
+from tether.fakes.channel import DutyChannel
+from tether.fakes.encoders import FakeEncoder
 from tether.fakes.rover import FakeRover
-from tether.robot.config import BaseConfig, MotorConfig, RobotConfig
+from tether.fakes.wheel import SimWheel
+from tether.robot.config import BaseConfig, EncoderConfig, MotorConfig, RobotConfig
 from tether.robot.fake_hardware import FakeHardware
 from tether.robot.hardware import RealHardware, Seams, SharedDrivers
-from tether.robot.models import MODELS
+from tether.robot.models import ENCODERS, MODELS
+from tether.robot.simulated import encoder_fake, follow_wheels, sim_rover
+from tether.session.feed import Feed
 
 log = logging.getLogger("tether.robot")
 
@@ -34,7 +43,13 @@ TIME_CONSTANT = 0.05
 
 @dataclass
 class Robot:
-    """The built resources, and (in sim) the fakes behind them."""
+    """The built resources, and (in sim) the fakes behind them.
+
+    `resources` are what sessions own and stop (motors and bases); encoders and odometry
+    sensors are read-only. `faults` has every stop a motor's stall check made. In sim,
+    `wheels` has each encoded motor's simulated wheel by motor name (its load, slope, battery,
+    slip and blocking are the knobs closed loop is tested against).
+    """
 
     config: RobotConfig
     motors: dict[str, Motor] = field(default_factory=dict)
@@ -44,6 +59,10 @@ class Robot:
     rovers: dict[str, FakeRover] = field(default_factory=dict)
     devices: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
+    encoders: dict[str, WheelEncoder] = field(default_factory=dict)
+    sensors: dict[str, OdometrySensor] = field(default_factory=dict)
+    wheels: dict[str, SimWheel] = field(default_factory=dict)
+    faults: Feed[FaultStop] = field(default_factory=lambda: Feed("motor fault"))
 
     @property
     def resources(self) -> dict[str, Resource]:
@@ -73,6 +92,9 @@ class Robot:
         for resource in everything:
             with contextlib.suppress(TetherError, OSError):
                 resource.close()
+        for encoder in self.encoders.values():
+            with contextlib.suppress(Exception):
+                encoder.close()
         for closer in reversed(self.closers):
             with contextlib.suppress(Exception):
                 closer()
@@ -105,11 +127,24 @@ def build_robot(
         shared = SharedDrivers(opened, config.chips, config.ports, robot.closers)
         for motor in config.motors:
             robot.motors[motor.name] = _start(robot, motor, shared, fakes)
+        followers = {e.name: _encoder(robot, e, shared, fakes) for e in config.encoders}
+        for motor in config.motors:
+            if motor.encoder is not None:
+                robot.motors[motor.name] = _encoded(robot, motor, clock)
         for base in config.bases:
-            robot.bases[base.name] = _base(robot, base)
+            robot.bases[base.name] = _base(robot, base, clock)
             if fakes is not None:
                 robot.rovers[base.name] = sim_rover(base, config.motors, robot.outputs, clock,
                                                     time_constant)
+        if fakes is not None:
+            robot.wheels.update(follow_wheels(config, followers, robot.rovers, robot.outputs,
+                                              clock=clock, time_constant=time_constant))
+        for sensor in config.odometry:
+            base_built = robot.bases[sensor.base]
+            assert isinstance(base_built, EncodedBase), "the config checks its wheels"
+            robot.sensors[sensor.name] = OdometrySensor(
+                sensor.name, base_built, latitude=sensor.latitude, longitude=sensor.longitude
+            )
     except BaseException:
         robot.close()
         raise
@@ -139,41 +174,59 @@ def _start(
         raise HardwareError(f"{where} ({motor.driver}): {type(exc).__name__}: {exc}") from exc
 
 
-def _base(robot: Robot, base: BaseConfig) -> DifferentialBase:
-    return DifferentialBase(
-        base.name,
-        [robot.motors[n] for n in base.left],
-        [robot.motors[n] for n in base.right],
-        width_mm=base.width_mm,
-        wheel_circumference_mm=base.wheel_circumference_mm,
-        max_rpm=base.max_rpm,
-        max_acceleration=base.max_acceleration,
+def _encoder(
+    robot: Robot, encoder: EncoderConfig, shared: SharedDrivers, fakes: FakeHardware | None
+) -> FakeEncoder | None:
+    """Build one encoder (its fake first, in sim); the fake, to be tied to a wheel later."""
+    where = f"{robot.config.source}: [[encoder]] {encoder.name!r}"
+    model = ENCODERS[encoder.driver]
+    follower = None
+    try:
+        if fakes is not None:
+            follower = encoder_fake(encoder, fakes)
+        robot.encoders[encoder.name] = model.build(encoder, shared)
+    except HardwareError as exc:
+        raise HardwareError(f"{where}: {exc}") from exc
+    except TetherError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    except Exception as exc:  # gpiozero's own errors: the hardware said no
+        raise HardwareError(f"{where} ({encoder.driver}): {type(exc).__name__}: {exc}") from exc
+    return follower
+
+
+def _encoded(robot: Robot, motor: MotorConfig, clock: Callable[[], float]) -> EncodedMotor:
+    """The motor built by its row, with its encoder and closed loop around it."""
+    assert motor.encoder is not None and motor.loop is not None
+    inner, loop = robot.motors[motor.name], motor.loop
+    defaults = SpeedLoop()
+    speed_loop = SpeedLoop(
+        loop.gains or defaults.gains,
+        defaults.integral_limit if loop.integral_limit is None else loop.integral_limit,
+        defaults.output_min if loop.output_min is None else loop.output_min,
+        defaults.output_max if loop.output_max is None else loop.output_max,
     )
+    encoder_row = next(e for e in robot.config.encoders if e.name == motor.encoder)
+    own_counter = encoder_row.driver == "roboclaw" and getattr(inner, "has_speed_loop", False)
+    try:
+        wrapped = EncodedMotor(inner, robot.encoders[motor.encoder], loop=speed_loop,
+                               stall=loop.stall, controller_loop=own_counter, clock=clock)
+    except TetherError as exc:
+        raise ConfigError(f"{robot.config.source}: [[motor]] {motor.name!r}: {exc}") from exc
+    wrapped.add_fault_listener(robot.faults.publish)
+    return wrapped
 
 
-def sim_rover(
-    base: BaseConfig,
-    motors: Sequence[MotorConfig],
-    outputs: Mapping[str, DutyChannel],
-    clock: Callable[[], float],
-    time_constant: float,
-) -> FakeRover:
-    """The simulated rover of a [[base]], its wheels driven by its motors' fake outputs (a
-    mirror-mounted motor's inverted): in-process here, or in the simulated-hardware process."""
-    options = {m.name: m.options for m in motors}
-    rpm = base.max_rpm or min(
-        (options[n].get("max_rpm") or 150.0) for n in (*base.left, *base.right)
-    )
-
-    def wheel(name: str) -> DutyChannel | MirroredOutput:
-        output = outputs[name]
-        return MirroredOutput(output) if options[name].get("invert", False) else output
-
-    return FakeRover(
-        [wheel(n) for n in base.left],
-        [wheel(n) for n in base.right],
-        width_mm=base.width_mm,
-        max_speed_mm_s=rpm * base.wheel_circumference_mm / 60,
-        time_constant=time_constant,
-        clock=clock,
-    )
+def _base(robot: Robot, base: BaseConfig, clock: Callable[[], float]) -> DifferentialBase:
+    left = [robot.motors[n] for n in base.left]
+    right = [robot.motors[n] for n in base.right]
+    geometry: dict[str, Any] = {
+        "width_mm": base.width_mm, "wheel_circumference_mm": base.wheel_circumference_mm,
+        "max_rpm": base.max_rpm, "max_acceleration": base.max_acceleration,
+    }
+    if robot.config.encoded(base):
+        encoded_left = [m for m in left if isinstance(m, EncodedMotor)]
+        encoded_right = [m for m in right if isinstance(m, EncodedMotor)]
+        closed = True if base.closed_loop is None else base.closed_loop
+        return EncodedBase(base.name, encoded_left, encoded_right, closed_loop=closed,
+                           clock=clock, **geometry)
+    return DifferentialBase(base.name, left, right, **geometry)

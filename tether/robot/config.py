@@ -15,16 +15,18 @@ from typing import Any
 from tether.contract.address import parse_listen
 from tether.errors import ConfigError
 from tether.robot.auth import DEFAULT_TOKEN_LIFETIME, ApiKey, parse_auth, private_file
-from tether.robot.motors import parse_motors
+from tether.robot.encoders import parse_encoders
+from tether.robot.model import Checking
+from tether.robot.motors import claims, parse_motors
 from tether.robot.table import PIN, Table
-from tether.robot.wiring import ChipConfig, MotorConfig, PortConfig
+from tether.robot.wiring import ChipConfig, EncoderConfig, MotorConfig, PortConfig
 from tether.session.manager import MAX_WINDOW, MIN_WINDOW
 
-__all__ = ["ApiKey", "BaseConfig", "ChipConfig", "GuardianConfig", "MotorConfig", "PortConfig",
-           "RobotConfig", "ServerConfig", "SimConfig", "WebConfig", "load_config",
-           "parse_config", "parse_listen"]
-_SECTIONS = {"server", "sim", "gpio", "pca9685", "serial", "motor", "base", "auth", "web",
-             "guardian"}
+__all__ = ["ApiKey", "BaseConfig", "ChipConfig", "EncoderConfig", "GuardianConfig",
+           "MotorConfig", "OdometryConfig", "PortConfig", "RobotConfig", "ServerConfig",
+           "SimConfig", "WebConfig", "load_config", "parse_config", "parse_listen"]
+_SECTIONS = {"server", "sim", "gpio", "pca9685", "serial", "motor", "encoder", "base",
+             "odometry", "auth", "web", "guardian"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,18 @@ class BaseConfig:
     wheel_circumference_mm: float
     max_rpm: float | None = None
     max_acceleration: float | None = None
+    #: Velocity and moves held by the wheels' encoders (None: when every wheel has one).
+    closed_loop: bool | None = None
+
+
+@dataclass(frozen=True)
+class OdometryConfig:
+    """A wheeled-odometry movement sensor over a base whose wheels all have encoders."""
+
+    name: str
+    base: str
+    latitude: float = 0.0
+    longitude: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -107,12 +121,19 @@ class RobotConfig:
     web: WebConfig = WebConfig()
     token_lifetime: int = DEFAULT_TOKEN_LIFETIME
     sim_addresses: SimConfig = SimConfig()
+    encoders: tuple[EncoderConfig, ...] = ()
+    odometry: tuple[OdometryConfig, ...] = ()
     guardian: GuardianConfig = GuardianConfig()
 
     @property
     def resource_names(self) -> list[str]:
         """Every motor and base name, in file order."""
         return [m.name for m in self.motors] + [b.name for b in self.bases]
+
+    def encoded(self, base: BaseConfig) -> bool:
+        """Whether every wheel of `base` has an encoder."""
+        motors = {m.name: m for m in self.motors}
+        return all(motors[n].encoder is not None for n in (*base.left, *base.right))
 
 
 def load_config(path: str | Path) -> RobotConfig:
@@ -145,23 +166,30 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> RobotConfig:
     pin_factory = _pin_factory(Table(source, "[gpio]", data.get("gpio", {})))
     chips = _chips(_named_tables(root, "pca9685"))
     ports = _ports(_named_tables(root, "serial"))
+    paths = {p.name: p.port for p in ports}
     motors = parse_motors(_named_tables(root, "motor"), server.heartbeat_window, pin_factory,
-                          {c.name for c in chips}, {p.name: p.port for p in ports})
+                          {c.name for c in chips}, paths)
+    encoders = parse_encoders(
+        _named_tables(root, "encoder"), Checking(server.heartbeat_window, pin_factory), paths,
+        [c for m in motors for c in claims(m, paths)], {m.name: m.driver for m in motors},
+    )
     if not motors:
         raise ConfigError(
             f"{source}: [[motor]] = <none>: expected at least one [[motor]] table "
             "(this config drives nothing)"
         )
     bases = tuple(_base(t) for t in _named_tables(root, "base"))
+    odometry = tuple(_odometry(t) for t in _named_tables(root, "odometry"))
     keys, lifetime = parse_auth(Table(source, "[auth]", data.get("auth", {})))
     web = _web(Table(source, "[web]", data.get("web", {})), bool(keys))
     simulated = sim is True or isinstance(sim, dict)  # an empty [sim] table asks for it too
     guardian = _guardian(Table(source, "[guardian]", data.get("guardian", {})))
     config = RobotConfig(
         source, server, simulated, pin_factory, chips, ports, motors, bases, keys, web, lifetime,
-        sim_addresses, guardian=guardian,
+        sim_addresses, encoders, odometry, guardian,
     )
     _cross_check(config)
+    _check_encoded(config, root)
     return config
 
 
@@ -323,7 +351,7 @@ def _ports(tables: Iterator[Table]) -> tuple[PortConfig, ...]:
 
 def _base(table: Table) -> BaseConfig:
     table.only({"name", "left", "right", "width_mm", "wheel_circumference_mm", "max_rpm",
-                "max_acceleration"})
+                "max_acceleration", "closed_loop"})
     sides = []
     for key in ("left", "right"):
         side = table.get(key, list, required=True)
@@ -335,6 +363,16 @@ def _base(table: Table) -> BaseConfig:
         float(table.number("width_mm", 1, 1e5, required=True) or 0),
         float(table.number("wheel_circumference_mm", 1, 1e5, required=True) or 0),
         table.number("max_rpm", 1e-3, 1e6), table.number("max_acceleration", 0.01, 1000),
+        table.get("closed_loop", bool),
+    )
+
+
+def _odometry(table: Table) -> OdometryConfig:
+    table.only({"name", "base", "latitude", "longitude"})
+    return OdometryConfig(
+        table.data["name"], table.get("base", str, required=True),
+        float(table.number("latitude", -90, 90, 0.0) or 0.0),
+        float(table.number("longitude", -180, 180, 0.0) or 0.0),
     )
 
 
@@ -356,3 +394,65 @@ def _cross_check(config: RobotConfig) -> None:
                     f"{config.source}: [[base]] {base.name!r}: motor {name!r} is in two places"
                 )
             used.add(name)
+
+
+def _check_encoded(config: RobotConfig, root: Table) -> None:
+    """Each motor's encoder exists, is its alone and can sit on it; a closed-loop base and an
+    odometry sensor have an encoder on every wheel; no two resources share a name."""
+    _unique_names(config)
+    source = config.source
+    encoders = {e.name: e for e in config.encoders}
+    users: dict[str, str] = {}
+    for motor in config.motors:
+        if motor.encoder is None:
+            continue
+        where = f"{source}: [[motor]] {motor.name!r}.encoder = {motor.encoder!r}: expected"
+        encoder = encoders.get(motor.encoder)
+        if encoder is None:
+            raise ConfigError(f"{where} the name of an [[encoder]] "
+                              f"({', '.join(sorted(encoders)) or 'none declared'})")
+        if motor.encoder in users:
+            raise ConfigError(f"{where} an encoder no other motor uses ([[motor]] "
+                              f"{users[motor.encoder]!r} has it)")
+        users[motor.encoder] = motor.name
+        _fits(motor, encoder, where)
+    bases = {b.name: b for b in config.bases}
+    for base in config.bases:
+        if base.closed_loop and not config.encoded(base):
+            raise ConfigError(f"{source}: [[base]] {base.name!r}.closed_loop = true: expected "
+                              "an encoder on every wheel (encoder = ... on each [[motor]])")
+    for sensor in config.odometry:
+        base_config = bases.get(sensor.base)
+        if base_config is None or not config.encoded(base_config):
+            raise ConfigError(f"{source}: [[odometry]] {sensor.name!r}.base = {sensor.base!r}: "
+                              "expected the name of a [[base]] with an encoder on every wheel")
+
+
+def _fits(motor: MotorConfig, encoder: EncoderConfig, where: str) -> None:
+    """A RoboClaw's counter belongs to its own channel's motor; the old position-only key and
+    an encoder are one or the other."""
+    if encoder.driver == "roboclaw":
+        o, e = motor.options, encoder.options
+        if motor.driver != "roboclaw" or (o["port"], o["address"], o["channel"]) != (
+                e["port"], e["address"], e["channel"]):
+            raise ConfigError(f"{where} an encoder this motor's wheel turns (a roboclaw "
+                              "encoder counts the motor on its own port, address and channel)")
+    if "encoder_counts_per_rev" in motor.options:
+        raise ConfigError(f"{where} no encoder_counts_per_rev as well (the [[encoder]]'s "
+                          "ticks_per_revolution replaces it)")
+
+
+def _unique_names(config: RobotConfig) -> None:
+    """Clients address every resource by its name: two of them may not share one."""
+    seen: dict[str, str] = {}
+    groups = (("[[motor]]", [m.name for m in config.motors]),
+              ("[[base]]", [b.name for b in config.bases]),
+              ("[[encoder]]", [e.name for e in config.encoders]),
+              ("[[odometry]]", [o.name for o in config.odometry]))
+    for section, names in groups:
+        for name in names:
+            if name in seen and seen[name] != section:
+                raise ConfigError(f"{config.source}: {section} {name!r}.name = {name!r}: "
+                                  f"expected a name no {seen[name]} uses (clients address "
+                                  "both by name)")
+            seen[name] = section

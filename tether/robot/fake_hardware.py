@@ -9,12 +9,13 @@ device's pty path. Every fake is kept in `devices` by the name the fault tests u
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from tether.robot.wiring import ChipConfig, PortConfig
 
 if TYPE_CHECKING:
     from tether.fakes.hbridge import PinSource
+    from tether.fakes.pigpiod.signals import EdgeInputs
     from tether.fakes.smbus import FakeSMBus
 
 Fake = TypeVar("Fake")
@@ -52,6 +53,10 @@ class FakeHardware:
         from tether.fakes.pins import FakePinFactory
 
         return self.device("pins", lambda: FakePinFactory(clock=self.clock))
+
+    def edge_inputs(self) -> EdgeInputs:
+        """The same pins, as an encoder's fake drives them (timestamped edges on inputs)."""
+        return cast("EdgeInputs", self.pins())
 
     def bus(self, bus: int | str) -> FakeSMBus:
         """The fake I2C bus with that number or path."""

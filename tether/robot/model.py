@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from tether.robot.safe import SafeOff
 from tether.robot.table import Table
-from tether.robot.wiring import Claim, MotorConfig
+from tether.robot.wiring import Claim, EncoderConfig, MotorConfig
 
 if TYPE_CHECKING:
+    from tether.drivers.encoder import WheelEncoder
     from tether.drivers.motor import Motor
     from tether.fakes.channel import DutyChannel
+    from tether.fakes.encoders import FakeEncoder
     from tether.robot.fake_hardware import FakeHardware
     from tether.robot.hardware import SharedDrivers
 
@@ -80,3 +82,24 @@ class Model:
     presets: Mapping[str, Preset] = field(default_factory=dict)
     #: The guardian's second line: each output of a motor in its safe state (tether/robot/safe.py).
     safe_off: SafeOff | None = None
+
+
+@dataclass(frozen=True)
+class EncoderModel:
+    """One kind of wheel encoder: its [[encoder]] schema, claims and builders, as Model is for a
+    motor family. The fake follows a simulated wheel that exists only once the rover is built,
+    so build_robot ties them together (FakeEncoder.follow) after building every encoder."""
+
+    #: The [[encoder]].driver value that picks this row.
+    driver: str
+    #: Its own [[encoder]] keys and their TOML types (name, driver and ticks_per_revolution are
+    #: every encoder's).
+    keys: Mapping[str, Any]
+    #: Ranges and defaults, refusing (naming the key) what the driver could not do.
+    check: Callable[[Table, dict[str, Any], Checking], None]
+    #: Every pin or counter the encoder reads, for the conflict check with every motor's.
+    claims: Callable[[EncoderConfig, Mapping[str, str]], Iterator[Claim]]
+    #: The real driver, on the shared pin factory or serial link.
+    build: Callable[[EncoderConfig, SharedDrivers], WheelEncoder]
+    #: The fake at the encoder's seam (edges on the fake pins, a fake controller's counter).
+    fake: Callable[[EncoderConfig, FakeHardware], FakeEncoder]

@@ -61,5 +61,6 @@ def is_kind(value: object, kind: Any) -> bool:
 def kind_name(kind: Any) -> str:
     """How an error names the expected type."""
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {int: "integer", float: "number", str: "string", bool: "boolean", list: "list"}
+    names = {int: "integer", float: "number", str: "string", bool: "boolean", list: "list",
+             dict: "table"}
     return " or ".join(names.get(k, k.__name__) for k in kinds)

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tether.control.pid import PidGains
+from tether.control.stall import StallSettings
+
 
 @dataclass(frozen=True)
 class ChipConfig:
@@ -31,8 +34,32 @@ class PortConfig:
 
 
 @dataclass(frozen=True)
+class LoopConfig:
+    """An encoded motor's closed loop: tether's PID (gains on the speed error as a fraction of
+    max_rpm, the integral's clamp, output limits) and when it counts as stalled."""
+
+    gains: PidGains | None = None
+    integral_limit: float | None = None
+    output_min: float | None = None
+    output_max: float | None = None
+    stall: StallSettings = field(default_factory=StallSettings)
+
+
+@dataclass(frozen=True)
 class MotorConfig:
-    """One motor: its driver and the driver's options (already checked)."""
+    """One motor: its driver and the driver's options (already checked); with an encoder (the
+    name of an [[encoder]]) it runs closed loop as `loop` says."""
+
+    name: str
+    driver: str
+    options: dict[str, Any] = field(default_factory=dict)
+    encoder: str | None = None
+    loop: LoopConfig | None = None
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """One wheel encoder: its driver (quadrature, single, roboclaw) and its checked options."""
 
     name: str
     driver: str

@@ -26,6 +26,7 @@ from tether.server.connections import TrackingServer
 from tether.server.exposure import check_exposure
 from tether.server.guard import GuardedServer
 from tether.server.limits import StreamLimiter
+from tether.server.sensors import EncoderService, MovementSensorService
 from tether.server.services import (
     AuthService,
     BaseService,
@@ -91,6 +92,7 @@ class Daemon:
         self.api = Api(self.robot, sessions)
         self.authenticator = Authenticator(self.config.keys, lifetime=self.config.token_lifetime)
         handlers = [RobotService(self.api), BaseService(self.api), MotorService(self.api),
+                    EncoderService(self.api), MovementSensorService(self.api),
                     ControlService(self.api), AuthService(self.authenticator), UnservedMethods()]
         ping = max(window.heartbeat_window, 0.5)
         self._server = GuardedServer(

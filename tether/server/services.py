@@ -17,6 +17,8 @@ from grpclib.const import Cardinality, Handler, Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 
 from tether import __version__
+from tether.control.stall import FaultStop
+from tether.drivers.encoded_motor import EncodedMotor
 from tether.drivers.validate import check_finite, check_number
 from tether.errors import SessionExpired
 from tether.server.api import Api, clip, grpc_errors
@@ -51,9 +53,11 @@ class RobotService(robot_grpc.RobotServiceBase):
 
     async def ResourceNames(self, stream: Stream) -> None:
         await _request(stream)
+        robot = self.api.robot
         names = [
             common_pb2.ResourceName(namespace="rdk", type="component", subtype=kind, name=name)
-            for kind, group in (("base", self.api.robot.bases), ("motor", self.api.robot.motors))
+            for kind, group in (("base", robot.bases), ("motor", robot.motors),
+                                ("encoder", robot.encoders), ("movement_sensor", robot.sensors))
             for name in group
         ]
         await stream.send_message(robot_pb2.ResourceNamesResponse(resources=names))
@@ -196,6 +200,9 @@ class MotorService(motor_grpc.MotorServiceBase):
 
     async def SetRPM(self, stream: Stream) -> None:
         request = await _request(stream)
+        if isinstance(self.api.motor(request.name), EncodedMotor):
+            await self._closed_loop_rpm(stream, request)
+            return
         with grpc_errors():
             motor = self.api.motor(request.name)
             rpm = check_finite(request.rpm, "set_rpm rpm")
@@ -208,6 +215,48 @@ class MotorService(motor_grpc.MotorServiceBase):
             )
             await self.api.run(command, motor)
         await stream.send_message(motor_pb2.SetRPMResponse())
+
+    async def _closed_loop_rpm(self, stream: Stream, request: Any) -> None:
+        """SetRPM on a motor with an encoder: held by its speed loop."""
+        with grpc_errors():
+            motor = self.api.motor(request.name)
+            assert isinstance(motor, EncodedMotor)
+            rpm = motor.check_rpm(request.rpm)
+            self.api.refuse_if_stopping()
+            command = await self.api.monitor(
+                stream, "motor", request.name, motor, lambda: motor.set_rpm(rpm)
+            )
+            await self.api.run(command, motor)
+        await stream.send_message(motor_pb2.SetRPMResponse())
+
+    async def GoTo(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            motor = self._encoded(request.name, "go_to")
+            plan = motor.plan_go_to(request.rpm, request.position_revolutions)
+            self.api.refuse_if_stopping()
+            move = await self.api.monitor(
+                stream, "motor", request.name, motor, lambda: motor.perform(plan), move=True
+            )
+            await self.api.run_move(move, motor.stop)
+        await stream.send_message(motor_pb2.GoToResponse())
+
+    async def ResetZeroPosition(self, stream: Stream) -> None:
+        request = await _request(stream)
+        with grpc_errors():
+            motor = self._encoded(request.name, "reset_zero_position")
+            offset = check_number(request.offset, "reset_zero_position offset", -1e9, 1e9)
+            await self.api.run(lambda: motor.reset_zero_position(offset))
+        await stream.send_message(motor_pb2.ResetZeroPositionResponse())
+
+    def _encoded(self, name: str, command: str) -> EncodedMotor:
+        """The motor, if it has an encoder; else UNIMPLEMENTED naming it."""
+        motor = self.api.motor(name)
+        if not isinstance(motor, EncodedMotor):
+            raise GRPCError(Status.UNIMPLEMENTED,
+                            f"motor {name!r} {command}: needs an encoder (encoder = ... in its "
+                            "[[motor]])")
+        return motor
 
     async def Stop(self, stream: Stream) -> None:
         request = await _request(stream)
@@ -341,7 +390,7 @@ class ControlService(control_grpc.ControlServiceBase):
                 age_s=max(0.0, now - (e.finished or e.entered or e.deadline)),
             )
             for e in manager.recent_stops()[-20:]
-        ]
+        ] + fault_stops(self.api.robot.faults.recent()[-20:], time.monotonic())
         changes = [
             control_pb2.OwnershipInfo(
                 resource=c.resource,
@@ -381,10 +430,25 @@ UNSERVED = {
         "SendTraces", "UploadDataFromPath",
     ),
     "viam.component.base.v1.BaseService": ("DoCommand", "GetStatus", "GetGeometries"),
-    "viam.component.motor.v1.MotorService": (
-        "GoTo", "ResetZeroPosition", "DoCommand", "GetStatus", "GetGeometries",
+    "viam.component.motor.v1.MotorService": ("DoCommand", "GetStatus", "GetGeometries"),
+    "viam.component.encoder.v1.EncoderService": ("DoCommand", "GetStatus", "GetGeometries"),
+    "viam.component.movementsensor.v1.MovementSensorService": (
+        "GetAccuracy", "GetLinearAcceleration", "DoCommand", "GetStatus", "GetGeometries",
+        "GetReadings",
     ),
 }
+
+
+def fault_stops(stops: list[FaultStop], now: float) -> list[Any]:
+    """The motors a stall check stopped, as Status shows stops (no session made them)."""
+    return [
+        control_pb2.StopInfo(
+            resource=f.motor, reason=f.reason, outcome="stopped" if f.error is None else "failed",
+            delay_ms=f.delay * 1000, error=f.error or f.fault.detail,
+            age_s=max(0.0, now - f.stopped),
+        )
+        for f in stops
+    ]
 
 
 class UnservedMethods:

@@ -2,8 +2,9 @@
 serial controllers' own timeouts; and injecting faults (an I2C NACK, a pulled serial cable).
 
 ``SimClient(address)`` connects to the inspection socket a sim process printed on its ready
-line. Its outputs and rovers read like the in-process fakes (``outputs["left"].duty``,
-``rovers["base"].state()``), each read a round trip to the process that owns the fakes, so what
+line. Its outputs, rovers and encoded wheels read like the in-process fakes
+(``outputs["left"].duty``, ``rovers["base"].state()``, ``wheels["left"].blocked = True``), each
+read a round trip to the process that owns the fakes, so what
 they say stays true after the daemon dies. When the client closes it keeps the outputs' last
 readings, so a test can still ask what the wheels were left at after the process has gone.
 """
@@ -32,6 +33,7 @@ class SimClient:
         self.pid: int = hello["pid"]
         self.outputs = {name: SimOutput(self, name) for name in hello["outputs"]}
         self.rovers = {name: SimRoverView(self, name) for name in hello["rovers"]}
+        self.wheels = {name: SimWheelView(self, name) for name in hello["wheels"]}
         self.ports = {name: SimSerialPort(self, name) for name in hello["ports"]}
         self.buses = {name: SimBus(self, name) for name in hello["buses"]}
 
@@ -157,6 +159,45 @@ class SimRoverView:
         """Path length in mm covered between two times (until defaults to now)."""
         found: float = self.client.call("travelled", name=self.name, since=since, until=until)
         return found
+
+
+def _knob(name: str, doc: str) -> Any:
+    """A SimWheelView property that reads and sets one of the wheel's knobs in the sim process."""
+
+    def read(view: SimWheelView) -> Any:
+        return view.state()[name]
+
+    def write(view: SimWheelView, value: float | bool) -> None:
+        view.client.call("set_wheel", name=view.name, knob=name, value=value)
+
+    return property(read, write, doc=doc)
+
+
+class SimWheelView:
+    """An encoded motor's simulated wheel in the sim process; its knobs set like a SimWheel's
+    (``wheel.load = 0.3``, ``wheel.blocked = True``), each change at the process's time of it."""
+
+    load = _knob("load", "The fraction of speed the load takes (0: free).")
+    slope = _knob("slope", "The fraction of top speed a climb takes while driven.")
+    battery = _knob("battery", "The supply as a fraction of full charge.")
+    slip = _knob("slip", "The fraction of the wheel's turning the ground does not follow.")
+    blocked = _knob("blocked", "True while the wheel is held still (against a wall).")
+
+    def __init__(self, client: SimClient, name: str) -> None:
+        self.client, self.name = client, name
+
+    def state(self) -> dict[str, Any]:
+        """The knobs, speed and travel now (mm on a base, revolutions on a lone motor)."""
+        found: dict[str, Any] = self.client.call("wheel", name=self.name)
+        return found
+
+    def speed(self) -> float:
+        """Signed surface speed now (units/s)."""
+        return float(self.state()["speed"])
+
+    def travel(self) -> float:
+        """Signed surface travel now (what the encoder counts, in wheel units)."""
+        return float(self.state()["travel"])
 
 
 class SimSerialPort:

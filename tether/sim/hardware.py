@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from tether.fakes.channel import DutyChannel
 from tether.fakes.rover import FakeRover
-from tether.robot.build import TIME_CONSTANT, sim_rover
+from tether.fakes.wheel import SimWheel
+from tether.robot.build import TIME_CONSTANT
 from tether.robot.config import RobotConfig
 from tether.robot.fake_hardware import FakeHardware
 from tether.robot.models import MODELS
+from tether.robot.simulated import encoder_fake, follow_wheels, sim_rover
 from tether.sim.addresses import SimAddresses, host_port
 from tether.sim.i2c import bus_handlers
 from tether.sim.lines import LineServer
@@ -33,7 +35,8 @@ if TYPE_CHECKING:
 
 
 class SimHardware(FakeHardware):
-    """The fakes of one config, built by the model table's fake builders, and their servers."""
+    """The fakes of one config, built by the model table's fake builders, and their servers;
+    each encoder's fake follows the simulated wheel its motor turns (`wheels`, by motor name)."""
 
     def __init__(
         self,
@@ -47,6 +50,7 @@ class SimHardware(FakeHardware):
         self.pigpiod: FakePigpiod | None = None
         self.outputs: dict[str, DutyChannel] = {}
         self.rovers: dict[str, FakeRover] = {}
+        self.wheels: dict[str, SimWheel] = {}
         self.servers: dict[str, LineServer] = {}
         self._folder = ""
         try:
@@ -55,6 +59,9 @@ class SimHardware(FakeHardware):
             for base in config.bases:
                 self.rovers[base.name] = sim_rover(base, config.motors, self.outputs, clock,
                                                    time_constant)
+            encoders = {e.name: encoder_fake(e, self) for e in config.encoders}
+            self.wheels = follow_wheels(config, encoders, self.rovers, self.outputs,
+                                        clock=clock, time_constant=time_constant)
         except BaseException:
             self.close()
             raise

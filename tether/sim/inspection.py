@@ -1,6 +1,7 @@
 """The inspection API of the simulated-hardware process: what a test or the demo reads (duties,
-their history, the rover's pose, pins, the controllers' own timeouts) and the faults it injects
-(an I2C chip that NACKs, a serial cable pulled), over JSON lines (tether.sim.lines).
+their history, the rover's pose, an encoded wheel, pins, the controllers' own timeouts) and the
+faults it injects (an I2C chip that NACKs, a serial cable pulled, a wheel loaded or blocked),
+over JSON lines (tether.sim.lines).
 
 Everything read here comes from the fakes themselves, so it stays true when the daemon dies.
 """
@@ -11,8 +12,12 @@ import dataclasses
 import os
 from typing import Any
 
+from tether.fakes.wheel import WheelLoad
 from tether.sim.hardware import SimHardware
 from tether.sim.lines import Handler
+
+#: What a test may change on a simulated wheel (tether.fakes.wheel.WheelLoad's fields).
+WHEEL_KNOBS = tuple(field.name for field in dataclasses.fields(WheelLoad))
 
 
 class Inspection:
@@ -25,7 +30,7 @@ class Inspection:
         """op name -> its handler, for tether.sim.lines.LineServer."""
         ops = ("hello", "duties", "history", "zero_since", "duty_at", "rover", "travelled",
                "pin", "pin_history", "nacking", "nack_next", "serial", "unplug", "replug",
-               "unplug_after", "sizes")
+               "unplug_after", "sizes", "wheel", "set_wheel")
         return {op: self._unpacking(getattr(self, op)) for op in ops}
 
     @staticmethod
@@ -38,7 +43,8 @@ class Inspection:
         """What there is to read: outputs, rovers, serial ports, I2C buses, and the pid."""
         hardware = self.hardware
         return {"pid": os.getpid(), "outputs": list(hardware.outputs),
-                "rovers": list(hardware.rovers), "ports": list(hardware.ports()),
+                "rovers": list(hardware.rovers), "wheels": list(hardware.wheels),
+                "ports": list(hardware.ports()),
                 "buses": hardware.buses(), "pins": hardware.pigpiod is not None}
 
     def duties(self) -> dict[str, float]:
@@ -70,6 +76,14 @@ class Inspection:
         """Path length (mm) the rover covered between two times (until: now)."""
         travelled: float = self._rover(name).travelled(since, until)
         return travelled
+
+    def wheel(self, name: str) -> dict[str, Any]:
+        """An encoded motor's simulated wheel now: its knobs (load, slope, battery, slip,
+        blocked), speed and travel (mm on a base, revolutions on a lone motor)."""
+        wheel = self._wheel(name)
+        now = wheel.clock()
+        return {**dataclasses.asdict(wheel.world), "speed": wheel.speed_at(now),
+                "travel": wheel.travel_at(now)}
 
     def pin(self, gpio: int | str) -> dict[str, float]:
         """A fake pigpiod pin: its level, its state (duty if it pulses) and its mode."""
@@ -122,6 +136,12 @@ class Inspection:
         """Pull the cable once `count` more bytes have arrived (mid-packet if you like)."""
         self._port(port).unplug_after(count)
 
+    def set_wheel(self, name: str, knob: str, value: float | bool) -> None:
+        """Change one of a wheel's knobs (load, slope, battery, slip, blocked) from now on."""
+        if knob not in WHEEL_KNOBS:
+            raise KeyError(f"wheel knob {knob!r}: expected one of {', '.join(WHEEL_KNOBS)}")
+        setattr(self._wheel(name), knob, value)
+
     # -- lookups that name what exists when they fail ----------------------------------------
 
     def _output(self, name: str) -> Any:
@@ -129,6 +149,9 @@ class Inspection:
 
     def _rover(self, name: str) -> Any:
         return _named(self.hardware.rovers, name, "rover ([[base]])")
+
+    def _wheel(self, name: str) -> Any:
+        return _named(self.hardware.wheels, name, "encoded motor's wheel")
 
     def _port(self, name: str) -> Any:
         return _named(self.hardware.ports(), name, "serial port")

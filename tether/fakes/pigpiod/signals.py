@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from tether.fakes.pigpiod.gpio import PigpioPins, gpio_number
 from tether.fakes.pigpiod.protocol import OUTPUT
@@ -62,3 +64,122 @@ class SquareWave:
                 )
                 self.sent = due
             self._stop.wait(POLL)
+
+
+
+class EdgeInputs(Protocol):
+    """Input pins an outside signal drives with timestamped edges: the fake pigpiod's pins, or
+    the in-process fake pin factory (tether.fakes.pins.FakePinFactory)."""
+
+    clock: Callable[[], float]
+
+    def level(self, pin: int | str) -> int:
+        """The pin's level now."""
+        ...
+
+    def drive_edges(self, pin: int | str, edges: Iterable[tuple[float, int]]) -> None:
+        """Drive the input through (time, level) steps, each stamped with its own time."""
+        ...
+
+
+#: Where an encoder's shaft is, in counted edges, at a clock time (fractions between edges).
+Position = Callable[[float], float]
+#: Quadrature states as (A, B), in the order a shaft turning forward (the count rising) goes
+#: through them: A leads B.
+QUADRATURE = ((0, 0), (1, 0), (1, 1), (0, 1))
+Edge = tuple[int, float, int]  # (gpio, time, level)
+
+
+class EncoderSignal:
+    """The edges an encoder sends while its shaft turns: a quadrature pair (``a`` and ``b``, four
+    counted edges per cycle, A leading B while the count rises) or a single channel (``a``
+    only, two per cycle), following ``position`` (counted edges at a clock time).
+
+    Every POLL a thread reads the position, finds each whole count crossed since the last look,
+    stamps its edge with the time the shaft crossed it (interpolated between the two looks) and
+    drives the pins through the new levels in time order. It starts from the pins' present
+    levels, so starting it sends no edge.
+    """
+
+    def __init__(
+        self, pins: EdgeInputs, a: int | str, b: int | str | None = None, *, name: str = "encoder"
+    ) -> None:
+        self.pins = pins
+        self.a = gpio_number(a)
+        self.b = None if b is None else gpio_number(b)
+        self.name = name
+        #: Whole counts from where the signal started, and edges sent so far.
+        self.count = 0
+        self.sent = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start = (0, 0)  # the level of A (or the quadrature phase) where counting starts
+        self.start_here()
+
+    def start_here(self) -> None:
+        """Count from the pins' present levels (follow() does this again as it starts)."""
+        a = self.pins.level(self.a)
+        if self.b is None:
+            self._start = (a, 0)
+        else:
+            self._start = (QUADRATURE.index((a, self.pins.level(self.b))), 0)
+
+    def follow(self, position: Position) -> EncoderSignal:
+        """Send the edges of `position` from now on (starts the thread; once)."""
+        if self._thread is not None:
+            raise RuntimeError(f"encoder signal {self.name!r} already follows a position")
+        self._thread = threading.Thread(
+            target=self._run, args=(position,), name=f"fake-encoder-{self.name}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Stop sending edges (the pins keep their levels); idempotent. True once the last batch
+        is out (a thread far behind real time may still be sending after `timeout`)."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def levels(self, offset: int) -> tuple[int, int]:
+        """The (A, B) levels `offset` counts from the start (B is 0 for one channel)."""
+        if self.b is None:
+            return self._start[0] ^ (offset & 1), 0
+        return QUADRATURE[(self._start[0] + offset) % 4]
+
+    def _run(self, position: Position) -> None:
+        self.start_here()
+        then = self.pins.clock()
+        was = position(then)
+        origin = math.floor(was)
+        while not self._stop.wait(POLL):
+            now = self.pins.clock()
+            where = position(now)
+            edges = self.edges_between(was - origin, where - origin, then, now)
+            for gpio, when, level in edges:
+                self.pins.drive_edges(gpio, [(when, level)])
+            self.sent += len(edges)
+            self.count = math.floor(where) - origin
+            was, then = where, now
+
+    def edges_between(self, was: float, where: float, then: float, now: float) -> list[Edge]:
+        """Every edge as the count (from the start) moves from `was` at `then` to `where` at
+        `now`, in time order, each at the moment the shaft crossed it."""
+        old, new = math.floor(was), math.floor(where)
+        if old == new:
+            return []
+        rising = new > old
+        marks = range(old + 1, new + 1) if rising else range(old, new, -1)
+        edges: list[Edge] = []
+        state = self.levels(old)
+        for mark in marks:
+            when = then + (mark - was) / (where - was) * (now - then)
+            after = self.levels(mark if rising else mark - 1)
+            if after[0] != state[0]:
+                edges.append((self.a, when, after[0]))
+            if self.b is not None and after[1] != state[1]:
+                edges.append((self.b, when, after[1]))
+            state = after
+        return edges

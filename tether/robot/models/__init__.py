@@ -9,8 +9,8 @@ imports its driver, fake and protocol only inside the functions that use them.
 
 from __future__ import annotations
 
-from tether.robot.model import Model, Preset
-from tether.robot.models import gpio, hat, pololu_smc, roboclaw, sabertooth
+from tether.robot.model import EncoderModel, Model, Preset
+from tether.robot.models import gpio, gpio_encoder, hat, pololu_smc, roboclaw, sabertooth
 
 MODELS: dict[str, Model] = {
     row.driver: row
@@ -23,6 +23,11 @@ MODELS: dict[str, Model] = {
     )
 }
 
+#: The encoder table: one row per kind of wheel encoder, by the [[encoder]].driver name.
+ENCODERS: dict[str, EncoderModel] = {
+    row.driver: row for row in (gpio_encoder.QUADRATURE, gpio_encoder.SINGLE, roboclaw.ENCODER)
+}
+
 #: Every demo rover by the name `tether demo --hardware` and build_sim_rover take, in table order.
 PRESETS: dict[str, tuple[Model, Preset]] = {
     name: (row, preset) for row in MODELS.values() for name, preset in row.presets.items()
@@ -30,4 +35,4 @@ PRESETS: dict[str, tuple[Model, Preset]] = {
 #: The hardware names `tether demo --hardware` and build_sim_rover(hardware=...) accept.
 HARDWARE = tuple(PRESETS)
 
-__all__ = ["HARDWARE", "MODELS", "PRESETS", "Model"]
+__all__ = ["ENCODERS", "HARDWARE", "MODELS", "PRESETS", "EncoderModel", "Model"]

@@ -33,7 +33,7 @@ def check(table: Table, options: dict[str, Any], checking: Checking) -> None:
     """Pins become BCM numbers 0-27, each used once, in a layout the H-bridge driver knows."""
     used: dict[int, str] = {}
     for key in (k for k in GPIO_PINS if k in options):
-        bcm = _bcm(options[key])
+        bcm = bcm_number(options[key])
         if bcm is None:
             raise table.fail(key, "a BCM GPIO number 0-27 (or a gpiozero name for one, like "
                                   "'GPIO5' or 'BOARD29')")
@@ -53,7 +53,7 @@ def check(table: Table, options: dict[str, Any], checking: Checking) -> None:
         raise table.fail("pwm_frequency", f"a frequency in [1, {top:g}] Hz{why}")
 
 
-def _bcm(pin: int | str) -> int | None:
+def bcm_number(pin: int | str) -> int | None:
     """The BCM number gpiozero would drive for this pin name on the 40-pin header, or None."""
     from gpiozero import PinInvalidPin, pi_info  # board data only: no pin factory starts
 

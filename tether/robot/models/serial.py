@@ -11,7 +11,7 @@ from tether.errors import ConfigError
 from tether.robot.model import DemoWiring, Preset, Sides
 from tether.robot.safe import SafeOff, StopFrame
 from tether.robot.table import NUMBER, Table
-from tether.robot.wiring import Claim, MotorConfig
+from tether.robot.wiring import Claim, EncoderConfig, MotorConfig
 
 if TYPE_CHECKING:
     from tether.drivers.motor import Motor
@@ -81,9 +81,10 @@ def build_on_link(driver: type[SerialMotor], motor: MotorConfig, shared: SharedD
     return driver(motor.name, link=shared.link(motor.options["port"]), **options)
 
 
-def fake_controller(motor: MotorConfig, hardware: FakeHardware,
+def fake_controller(motor: MotorConfig | EncoderConfig, hardware: FakeHardware,
                     make: Callable[[], Device]) -> Device:
-    """The fake controller on the motor's port: made by the first motor there, on a pty."""
+    """The fake controller on the motor's (or encoder's) port: made by the first there, on a
+    pty."""
     name = motor.options["port"]
     key = f"serial-{name}"
     if key in hardware.devices:
@@ -91,7 +92,8 @@ def fake_controller(motor: MotorConfig, hardware: FakeHardware,
         if getattr(device, "address", None) != motor.options.get("address", device.address):
             raise ConfigError(
                 f"{hardware.source}: --sim runs one controller per serial port; "
-                f"[[motor]] {motor.name!r} uses another address on {name!r}"
+                f"{'[[motor]]' if isinstance(motor, MotorConfig) else '[[encoder]]'} "
+                f"{motor.name!r} uses another address on {name!r}"
             )
         found: Device = device
         return found

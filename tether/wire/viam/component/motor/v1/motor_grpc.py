@@ -24,7 +24,15 @@ class MotorServiceBase(abc.ABC):
         pass
 
     @abc.abstractmethod
+    async def GoTo(self, stream: 'grpclib.server.Stream[tether.wire.viam.component.motor.v1.motor_pb2.GoToRequest, tether.wire.viam.component.motor.v1.motor_pb2.GoToResponse]') -> None:
+        pass
+
+    @abc.abstractmethod
     async def SetRPM(self, stream: 'grpclib.server.Stream[tether.wire.viam.component.motor.v1.motor_pb2.SetRPMRequest, tether.wire.viam.component.motor.v1.motor_pb2.SetRPMResponse]') -> None:
+        pass
+
+    @abc.abstractmethod
+    async def ResetZeroPosition(self, stream: 'grpclib.server.Stream[tether.wire.viam.component.motor.v1.motor_pb2.ResetZeroPositionRequest, tether.wire.viam.component.motor.v1.motor_pb2.ResetZeroPositionResponse]') -> None:
         pass
 
     @abc.abstractmethod
@@ -61,11 +69,23 @@ class MotorServiceBase(abc.ABC):
                 tether.wire.viam.component.motor.v1.motor_pb2.GoForRequest,
                 tether.wire.viam.component.motor.v1.motor_pb2.GoForResponse,
             ),
+            '/viam.component.motor.v1.MotorService/GoTo': grpclib.const.Handler(
+                self.GoTo,
+                grpclib.const.Cardinality.UNARY_UNARY,
+                tether.wire.viam.component.motor.v1.motor_pb2.GoToRequest,
+                tether.wire.viam.component.motor.v1.motor_pb2.GoToResponse,
+            ),
             '/viam.component.motor.v1.MotorService/SetRPM': grpclib.const.Handler(
                 self.SetRPM,
                 grpclib.const.Cardinality.UNARY_UNARY,
                 tether.wire.viam.component.motor.v1.motor_pb2.SetRPMRequest,
                 tether.wire.viam.component.motor.v1.motor_pb2.SetRPMResponse,
+            ),
+            '/viam.component.motor.v1.MotorService/ResetZeroPosition': grpclib.const.Handler(
+                self.ResetZeroPosition,
+                grpclib.const.Cardinality.UNARY_UNARY,
+                tether.wire.viam.component.motor.v1.motor_pb2.ResetZeroPositionRequest,
+                tether.wire.viam.component.motor.v1.motor_pb2.ResetZeroPositionResponse,
             ),
             '/viam.component.motor.v1.MotorService/GetPosition': grpclib.const.Handler(
                 self.GetPosition,
@@ -115,11 +135,23 @@ class MotorServiceStub:
             tether.wire.viam.component.motor.v1.motor_pb2.GoForRequest,
             tether.wire.viam.component.motor.v1.motor_pb2.GoForResponse,
         )
+        self.GoTo = grpclib.client.UnaryUnaryMethod(
+            channel,
+            '/viam.component.motor.v1.MotorService/GoTo',
+            tether.wire.viam.component.motor.v1.motor_pb2.GoToRequest,
+            tether.wire.viam.component.motor.v1.motor_pb2.GoToResponse,
+        )
         self.SetRPM = grpclib.client.UnaryUnaryMethod(
             channel,
             '/viam.component.motor.v1.MotorService/SetRPM',
             tether.wire.viam.component.motor.v1.motor_pb2.SetRPMRequest,
             tether.wire.viam.component.motor.v1.motor_pb2.SetRPMResponse,
+        )
+        self.ResetZeroPosition = grpclib.client.UnaryUnaryMethod(
+            channel,
+            '/viam.component.motor.v1.MotorService/ResetZeroPosition',
+            tether.wire.viam.component.motor.v1.motor_pb2.ResetZeroPositionRequest,
+            tether.wire.viam.component.motor.v1.motor_pb2.ResetZeroPositionResponse,
         )
         self.GetPosition = grpclib.client.UnaryUnaryMethod(
             channel,

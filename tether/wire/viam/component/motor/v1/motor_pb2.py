@@ -26,7 +26,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _own_pool.POOL.AddSerializedFile(b'\n/tether/wire/viam/component/motor/v1/motor.proto\x12\x17viam.component.motor.v1\x1a\x1cgoogle/protobuf/struct.proto\"Z\n\x0fSetPowerRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tpower_pct\x18\x02 \x01(\x01\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x12\n\x10SetPowerResponse\"f\n\x0cGoForRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03rpm\x18\x02 \x01(\x01\x12\x13\n\x0brevolutions\x18\x03 \x01(\x01\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x0f\n\rGoForResponse\"R\n\rSetRPMRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03rpm\x18\x02 \x01(\x01\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x10\n\x0eSetRPMResponse\"J\n\x12GetPositionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"\'\n\x13GetPositionResponse\x12\x10\n\x08position\x18\x01 \x01(\x01\"L\n\x14GetPropertiesRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"3\n\x15GetPropertiesResponse\x12\x1a\n\x12position_reporting\x18\x01 \x01(\x08\"C\n\x0bStopRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x0e\n\x0cStopResponse\"H\n\x10IsPoweredRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"5\n\x11IsPoweredResponse\x12\r\n\x05is_on\x18\x01 \x01(\x08\x12\x11\n\tpower_pct\x18\x02 \x01(\x01\"\x1f\n\x0fIsMovingRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"%\n\x10IsMovingResponse\x12\x11\n\tis_moving\x18\x01 \x01(\x08\x32\x96\x06\n\x0cMotorService\x12_\n\x08SetPower\x12(.viam.component.motor.v1.SetPowerRequest\x1a).viam.component.motor.v1.SetPowerResponse\x12V\n\x05GoFor\x12%.viam.component.motor.v1.GoForRequest\x1a&.viam.component.motor.v1.GoForResponse\x12Y\n\x06SetRPM\x12&.viam.component.motor.v1.SetRPMRequest\x1a\'.viam.component.motor.v1.SetRPMResponse\x12h\n\x0bGetPosition\x12+.viam.component.motor.v1.GetPositionRequest\x1a,.viam.component.motor.v1.GetPositionResponse\x12n\n\rGetProperties\x12-.viam.component.motor.v1.GetPropertiesRequest\x1a..viam.component.motor.v1.GetPropertiesResponse\x12S\n\x04Stop\x12$.viam.component.motor.v1.StopRequest\x1a%.viam.component.motor.v1.StopResponse\x12\x62\n\tIsPowered\x12).viam.component.motor.v1.IsPoweredRequest\x1a*.viam.component.motor.v1.IsPoweredResponse\x12_\n\x08IsMoving\x12(.viam.component.motor.v1.IsMovingRequest\x1a).viam.component.motor.v1.IsMovingResponseb\x06proto3')
+DESCRIPTOR = _own_pool.POOL.AddSerializedFile(b'\n/tether/wire/viam/component/motor/v1/motor.proto\x12\x17viam.component.motor.v1\x1a\x1cgoogle/protobuf/struct.proto\"Z\n\x0fSetPowerRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tpower_pct\x18\x02 \x01(\x01\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x12\n\x10SetPowerResponse\"f\n\x0cGoForRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03rpm\x18\x02 \x01(\x01\x12\x13\n\x0brevolutions\x18\x03 \x01(\x01\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x0f\n\rGoForResponse\"n\n\x0bGoToRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03rpm\x18\x02 \x01(\x01\x12\x1c\n\x14position_revolutions\x18\x03 \x01(\x01\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x0e\n\x0cGoToResponse\"R\n\rSetRPMRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03rpm\x18\x02 \x01(\x01\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x10\n\x0eSetRPMResponse\"`\n\x18ResetZeroPositionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x01\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x1b\n\x19ResetZeroPositionResponse\"J\n\x12GetPositionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"\'\n\x13GetPositionResponse\x12\x10\n\x08position\x18\x01 \x01(\x01\"L\n\x14GetPropertiesRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"3\n\x15GetPropertiesResponse\x12\x1a\n\x12position_reporting\x18\x01 \x01(\x08\"C\n\x0bStopRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x0e\n\x0cStopResponse\"H\n\x10IsPoweredRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x05\x65xtra\x18\x63 \x01(\x0b\x32\x17.google.protobuf.Struct\"5\n\x11IsPoweredResponse\x12\r\n\x05is_on\x18\x01 \x01(\x08\x12\x11\n\tpower_pct\x18\x02 \x01(\x01\"\x1f\n\x0fIsMovingRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"%\n\x10IsMovingResponse\x12\x11\n\tis_moving\x18\x01 \x01(\x08\x32\xe7\x07\n\x0cMotorService\x12_\n\x08SetPower\x12(.viam.component.motor.v1.SetPowerRequest\x1a).viam.component.motor.v1.SetPowerResponse\x12V\n\x05GoFor\x12%.viam.component.motor.v1.GoForRequest\x1a&.viam.component.motor.v1.GoForResponse\x12S\n\x04GoTo\x12$.viam.component.motor.v1.GoToRequest\x1a%.viam.component.motor.v1.GoToResponse\x12Y\n\x06SetRPM\x12&.viam.component.motor.v1.SetRPMRequest\x1a\'.viam.component.motor.v1.SetRPMResponse\x12z\n\x11ResetZeroPosition\x12\x31.viam.component.motor.v1.ResetZeroPositionRequest\x1a\x32.viam.component.motor.v1.ResetZeroPositionResponse\x12h\n\x0bGetPosition\x12+.viam.component.motor.v1.GetPositionRequest\x1a,.viam.component.motor.v1.GetPositionResponse\x12n\n\rGetProperties\x12-.viam.component.motor.v1.GetPropertiesRequest\x1a..viam.component.motor.v1.GetPropertiesResponse\x12S\n\x04Stop\x12$.viam.component.motor.v1.StopRequest\x1a%.viam.component.motor.v1.StopResponse\x12\x62\n\tIsPowered\x12).viam.component.motor.v1.IsPoweredRequest\x1a*.viam.component.motor.v1.IsPoweredResponse\x12_\n\x08IsMoving\x12(.viam.component.motor.v1.IsMovingRequest\x1a).viam.component.motor.v1.IsMovingResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,30 +41,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GOFORREQUEST']._serialized_end=320
   _globals['_GOFORRESPONSE']._serialized_start=322
   _globals['_GOFORRESPONSE']._serialized_end=337
-  _globals['_SETRPMREQUEST']._serialized_start=339
-  _globals['_SETRPMREQUEST']._serialized_end=421
-  _globals['_SETRPMRESPONSE']._serialized_start=423
-  _globals['_SETRPMRESPONSE']._serialized_end=439
-  _globals['_GETPOSITIONREQUEST']._serialized_start=441
-  _globals['_GETPOSITIONREQUEST']._serialized_end=515
-  _globals['_GETPOSITIONRESPONSE']._serialized_start=517
-  _globals['_GETPOSITIONRESPONSE']._serialized_end=556
-  _globals['_GETPROPERTIESREQUEST']._serialized_start=558
-  _globals['_GETPROPERTIESREQUEST']._serialized_end=634
-  _globals['_GETPROPERTIESRESPONSE']._serialized_start=636
-  _globals['_GETPROPERTIESRESPONSE']._serialized_end=687
-  _globals['_STOPREQUEST']._serialized_start=689
-  _globals['_STOPREQUEST']._serialized_end=756
-  _globals['_STOPRESPONSE']._serialized_start=758
-  _globals['_STOPRESPONSE']._serialized_end=772
-  _globals['_ISPOWEREDREQUEST']._serialized_start=774
-  _globals['_ISPOWEREDREQUEST']._serialized_end=846
-  _globals['_ISPOWEREDRESPONSE']._serialized_start=848
-  _globals['_ISPOWEREDRESPONSE']._serialized_end=901
-  _globals['_ISMOVINGREQUEST']._serialized_start=903
-  _globals['_ISMOVINGREQUEST']._serialized_end=934
-  _globals['_ISMOVINGRESPONSE']._serialized_start=936
-  _globals['_ISMOVINGRESPONSE']._serialized_end=973
-  _globals['_MOTORSERVICE']._serialized_start=976
-  _globals['_MOTORSERVICE']._serialized_end=1766
+  _globals['_GOTOREQUEST']._serialized_start=339
+  _globals['_GOTOREQUEST']._serialized_end=449
+  _globals['_GOTORESPONSE']._serialized_start=451
+  _globals['_GOTORESPONSE']._serialized_end=465
+  _globals['_SETRPMREQUEST']._serialized_start=467
+  _globals['_SETRPMREQUEST']._serialized_end=549
+  _globals['_SETRPMRESPONSE']._serialized_start=551
+  _globals['_SETRPMRESPONSE']._serialized_end=567
+  _globals['_RESETZEROPOSITIONREQUEST']._serialized_start=569
+  _globals['_RESETZEROPOSITIONREQUEST']._serialized_end=665
+  _globals['_RESETZEROPOSITIONRESPONSE']._serialized_start=667
+  _globals['_RESETZEROPOSITIONRESPONSE']._serialized_end=694
+  _globals['_GETPOSITIONREQUEST']._serialized_start=696
+  _globals['_GETPOSITIONREQUEST']._serialized_end=770
+  _globals['_GETPOSITIONRESPONSE']._serialized_start=772
+  _globals['_GETPOSITIONRESPONSE']._serialized_end=811
+  _globals['_GETPROPERTIESREQUEST']._serialized_start=813
+  _globals['_GETPROPERTIESREQUEST']._serialized_end=889
+  _globals['_GETPROPERTIESRESPONSE']._serialized_start=891
+  _globals['_GETPROPERTIESRESPONSE']._serialized_end=942
+  _globals['_STOPREQUEST']._serialized_start=944
+  _globals['_STOPREQUEST']._serialized_end=1011
+  _globals['_STOPRESPONSE']._serialized_start=1013
+  _globals['_STOPRESPONSE']._serialized_end=1027
+  _globals['_ISPOWEREDREQUEST']._serialized_start=1029
+  _globals['_ISPOWEREDREQUEST']._serialized_end=1101
+  _globals['_ISPOWEREDRESPONSE']._serialized_start=1103
+  _globals['_ISPOWEREDRESPONSE']._serialized_end=1156
+  _globals['_ISMOVINGREQUEST']._serialized_start=1158
+  _globals['_ISMOVINGREQUEST']._serialized_end=1189
+  _globals['_ISMOVINGRESPONSE']._serialized_start=1191
+  _globals['_ISMOVINGRESPONSE']._serialized_end=1228
+  _globals['_MOTORSERVICE']._serialized_start=1231
+  _globals['_MOTORSERVICE']._serialized_end=2230
 # @@protoc_insertion_point(module_scope)

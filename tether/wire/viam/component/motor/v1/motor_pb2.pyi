@@ -36,6 +36,22 @@ class GoForResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class GoToRequest(_message.Message):
+    __slots__ = ("name", "rpm", "position_revolutions", "extra")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RPM_FIELD_NUMBER: _ClassVar[int]
+    POSITION_REVOLUTIONS_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    rpm: float
+    position_revolutions: float
+    extra: _struct_pb2.Struct
+    def __init__(self, name: _Optional[str] = ..., rpm: _Optional[float] = ..., position_revolutions: _Optional[float] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class GoToResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class SetRPMRequest(_message.Message):
     __slots__ = ("name", "rpm", "extra")
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +63,20 @@ class SetRPMRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., rpm: _Optional[float] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class SetRPMResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ResetZeroPositionRequest(_message.Message):
+    __slots__ = ("name", "offset", "extra")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    offset: float
+    extra: _struct_pb2.Struct
+    def __init__(self, name: _Optional[str] = ..., offset: _Optional[float] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class ResetZeroPositionResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
