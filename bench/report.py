@@ -39,7 +39,7 @@ def _shown(path: str) -> str:
 REPORT = BENCH / "REPORT.md"
 PLOT = BENCH / "stop_delays.png"
 BENCHES = ("session_bench", "drivers_bench", "api_bench", "client_bench", "attack_bench",
-           "pigpiod_bench", "guardian_bench")
+           "pigpiod_bench", "guardian_bench", "encoder_bench", "closed_loop_bench")
 BENCH_TIMEOUT = 1800.0  # seconds for any one bench; the soak gets its minutes on top
 FAULTS_TIMEOUT = 1800.0
 FIGURE = re.compile(r"^(\d+)\. (.*)$")
