@@ -106,6 +106,8 @@ def bench_jobs(quick: bool, delays: Path) -> list[Run]:
     minutes = "0.25" if quick else "1"
     jobs.append(Run("soak", [sys.executable, str(BENCH / "soak.py"), "--minutes", minutes,
                              "--delays", str(delays)]))
+    jobs.append(Run("guardian_soak", [sys.executable, str(BENCH / "guardian_soak.py"),
+                                      "--minutes", minutes]))
     return jobs
 
 

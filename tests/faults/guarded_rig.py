@@ -68,6 +68,10 @@ class Hardware:
             '[[motor]]\nname = "claw"\ndriver = "roboclaw"\nport = "claw"\n'
             'controller_timeout = 0.6\n'
             '[[motor]]\nname = "smc"\ndriver = "smc"\nport = "smc"\n'
+            '[[base]]\nname = "base"\nleft = ["left"]\nright = ["right"]\n'
+            'width_mm = 160\nwheel_circumference_mm = 204\n'
+            '[[base]]\nname = "hat_base"\nleft = ["hat_left"]\nright = ["hat_right"]\n'
+            'width_mm = 160\nwheel_circumference_mm = 204\n'
         )
 
     def attach(self, line: str) -> None:
