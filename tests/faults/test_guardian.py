@@ -121,3 +121,16 @@ def test_a_restarted_daemon_serves_again_and_status_shows_what_the_guardian_did(
     for output in ("GPIO12 (left) safe", "GPIO13 (right) safe", "all channels",
                    "[[serial]] 'saber'", "[[serial]] 'smc'"):
         assert output in report, report
+
+
+def test_ctrl_c_reaches_the_guardian_alone_and_the_daemon_stops_gracefully(
+        hardware: Hardware) -> None:
+    """SIGINT to the terminal's process group: one orderly shutdown, every output at 0."""
+    with driving(hardware) as serve:
+        os.killpg(serve.process.pid, signal.SIGINT)
+        assert serve.process.wait(20) == 0, "".join(serve.lines)
+        gone(serve.daemon_pid)
+        assert all(d == 0.0 for d in hardware.duties().values()), hardware.duties()
+        assert not any("second signal" in line for line in serve.lines), "".join(serve.lines)
+        assert any("stopped; every actuator stopped and released" in line
+                   for line in serve.lines), "".join(serve.lines)

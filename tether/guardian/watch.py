@@ -164,7 +164,10 @@ class Guardian:
     def _watch_one(self) -> Ending:
         """Start a daemon; return once it is dead and the outputs are safe."""
         beats_r, beats_w = os.pipe2(os.O_CLOEXEC)
-        child = subprocess.Popen(self.command, env=self._child_env(beats_w), pass_fds=(beats_w,))
+        # Its own session: a Ctrl-C (or a kill of the guardian's process group) reaches the
+        # guardian alone, which passes on one SIGTERM; the daemon never gets two at once.
+        child = subprocess.Popen(self.command, env=self._child_env(beats_w), pass_fds=(beats_w,),
+                                 start_new_session=True)
         os.close(beats_w)
         self.daemon_pid = child.pid
         log.info("guardian pid %d watching daemon pid %d (hang timeout %g s, %d output "
