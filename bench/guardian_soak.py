@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.faults.guarded_rig import Hardware, Serve
+from tests.faults.rig import free_port
 
 CLIENT = Path(__file__).resolve().parent.parent / "tests" / "faults" / "fault_client.py"
 #: (kind, what it drives): five clients, one per resource, as five users would.
@@ -47,7 +48,8 @@ def soak(minutes: float, seed: int) -> tuple[int, int, int, list[str], float]:
 
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
-        hardware = Hardware(Path(tmp), restart="always")
+        # A fixed port: after a (false) kill the restarted daemon is where the clients retry.
+        hardware = Hardware(Path(tmp), restart="always", listen=f"127.0.0.1:{free_port()}")
         serve = Serve(hardware)
         clients = [start_client(serve.address, k, t) for k, t in DRIVERS]
         faults = statuses = 0

@@ -40,8 +40,8 @@ class Hardware:
     """The rover's config (GPIO on pigpio, a PCA9685 HAT, a Sabertooth, a RoboClaw, an SMC);
     once served, its simulated hardware, read from the simulated-hardware process."""
 
-    def __init__(self, tmp: Path, restart: str = "never") -> None:
-        self.restart = restart
+    def __init__(self, tmp: Path, restart: str = "never", listen: str = "127.0.0.1:0") -> None:
+        self.restart, self.listen = restart, listen
         self.config = tmp / "rover.toml"
         self.config.write_text(self._toml())
         self.sim: SimClient | None = None
@@ -55,7 +55,7 @@ class Hardware:
             f'[[motor]]\nname = "{name}"\ndriver = "hat"\nchip = "hat"\nhat = "adafruit"\n'
             f'motor = "{terminal}"\n' for name, terminal in HAT.items())
         return (
-            '[server]\nlisten = "127.0.0.1:0"\nheartbeat_window = 5.0\n'
+            f'[server]\nlisten = "{self.listen}"\nheartbeat_window = 5.0\n'
             '[gpio]\npin_factory = "pigpio"\n'
             f'[guardian]\nrestart = "{self.restart}"\n'
             '[[pca9685]]\nname = "hat"\nbus = 1\naddress = 0x60\n'
