@@ -4,6 +4,7 @@ pigpiod over TCP: every quadrature edge the daemon reports is counted, none lost
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Iterator
 
@@ -51,9 +52,16 @@ def test_5_khz_per_channel_for_10_s_loses_no_edge(daemon: FakePigpiod, direction
         signal = EncoderSignal(daemon.pins, A, B).follow(
             lambda t: rate * min(t - began, SECONDS)
         )
-        time.sleep(SECONDS / 2)
-        speed = encoder.rpm()
-        time.sleep(SECONDS / 2 + 0.3)
+        time.sleep(SECONDS / 2 - 0.5)
+        # The median of five readings 0.2 s apart: on a loaded machine pigpio's notifications
+        # can arrive late in one batch, and a reading taken in that gap is capped (EdgeSpeed's
+        # silence rule), as the stall check, which needs a whole stall_seconds of it, allows.
+        readings = []
+        for _ in range(5):
+            readings.append(encoder.rpm())
+            time.sleep(0.2)
+        speed = statistics.median(readings)
+        time.sleep(SECONDS / 2 - 0.5 + 0.3)
         signal.stop()
         counted = settled_ticks(encoder)
         reading = encoder.reading()
