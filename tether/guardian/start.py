@@ -40,7 +40,7 @@ def serve_guarded(config: RobotConfig, config_path: str, *, sim: bool = False,
     from tether.server.exposure import check_exposure
 
     address = listen or config.server.listen
-    check_exposure(config, address, parse_listen(address, "--listen"))
+    check_exposure(config, address, parse_listen(address, "--listen"), warn=False)
     environ = dict(os.environ)
     hardware = None
     if sim or config.sim:  # the guardian owns the simulated hardware: it outlives each daemon
