@@ -109,6 +109,12 @@ def stall() -> str:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="accepted for bench/report.py; the runs are short already")
+    parser.parse_args()
     print(f"closed-loop bench on {EXAMPLE.name} (simulated wheels, ground truth)")
     print(f"1. left wheel loaded 30 %, set_velocity(200 mm/s, 0) for 2 m:\n   {drift(False)}\n"
           f"   {drift(True)}")

@@ -92,7 +92,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="per rate and direction")
     parser.add_argument("--start-khz", type=float, default=5.0, help="first rate per channel")
     parser.add_argument("--max-khz", type=float, default=160.0, help="stop doubling here")
+    parser.add_argument("--quick", action="store_true",
+                        help="1 s per rate, up to 20 kHz (bench/report.py --quick)")
     args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.max_khz = 1.0, min(args.max_khz, 20.0)
     print(f"encoder bench: quadrature through pigpio.py + PiGPIOFactory on the fake pigpiod, "
           f"{args.seconds:g} s per rate and direction")
     best, khz = 0.0, args.start_khz

@@ -38,7 +38,8 @@ def _shown(path: str) -> str:
         return Path(path).name
 REPORT = BENCH / "REPORT.md"
 PLOT = BENCH / "stop_delays.png"
-BENCHES = ("session_bench", "drivers_bench", "api_bench", "client_bench", "attack_bench")
+BENCHES = ("session_bench", "drivers_bench", "api_bench", "client_bench", "attack_bench",
+           "pigpiod_bench", "guardian_bench", "encoder_bench", "closed_loop_bench")
 BENCH_TIMEOUT = 1800.0  # seconds for any one bench; the soak gets its minutes on top
 FAULTS_TIMEOUT = 1800.0
 FIGURE = re.compile(r"^(\d+)\. (.*)$")
@@ -105,6 +106,8 @@ def bench_jobs(quick: bool, delays: Path) -> list[Run]:
     minutes = "0.25" if quick else "1"
     jobs.append(Run("soak", [sys.executable, str(BENCH / "soak.py"), "--minutes", minutes,
                              "--delays", str(delays)]))
+    jobs.append(Run("guardian_soak", [sys.executable, str(BENCH / "guardian_soak.py"),
+                                      "--minutes", minutes]))
     return jobs
 
 

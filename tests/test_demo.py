@@ -57,7 +57,8 @@ def test_console_script_runs_the_in_process_demo() -> None:
 @pytest.mark.parametrize("hardware", ["gpio", "adafruit-hat", "roboclaw"])
 def test_daemon_demo_kill_stops_fast_and_hang_stops_at_the_window(hardware: str) -> None:
     lines: list[str] = []
-    result = run_daemon_demo(window=0.3, drive_time=0.5, say=lines.append, hardware=hardware)
+    result = run_daemon_demo(window=0.3, drive_time=0.5, say=lines.append, hardware=hardware,
+                             guardian=False)
     assert 0 <= result.kill_delay < 0.15, "connection loss ends the session, not the window"
     assert result.speed_at_kill_mm_s > 100
     assert 0 < result.rolled_after_kill_mm < 40
@@ -68,6 +69,23 @@ def test_daemon_demo_kill_stops_fast_and_hang_stops_at_the_window(hardware: str)
     assert abs(float(shown.group(1)) - result.kill_delay * 1000) < 0.06
 
 
+@pytest.mark.parametrize("hardware", ["gpio", "adafruit-hat"])
+def test_the_daemon_demo_kills_the_daemon_itself_with_and_without_its_guardian(
+        hardware: str) -> None:
+    lines: list[str] = []
+    result = run_daemon_demo(window=0.3, drive_time=0.5, say=lines.append, hardware=hardware)
+    assert result.guardian_delay is not None and 0 <= result.guardian_delay < 0.1, \
+        "the guardian stops every wheel within 10x its 10 ms target"
+    assert result.unguarded_duties is not None
+    assert all(d == pytest.approx(0.6, abs=0.01) for d in result.unguarded_duties.values()), \
+        "without the guardian GPIO and HAT wheels keep the last duty"
+    text = "\n".join(lines)
+    shown = re.search(r"SIGKILL of the daemon itself .* every wheel at duty 0 ([\d.]+) ms", text)
+    assert shown is not None, text
+    assert abs(float(shown.group(1)) - result.guardian_delay * 1000) < 0.06
+    assert "with --no-guardian: a second later the wheels still drive" in text
+
+
 def test_console_script_runs_the_daemon_demo() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "tether.cli", "demo", "--window", "0.2", "--drive-time", "0.3"],
@@ -76,6 +94,7 @@ def test_console_script_runs_the_daemon_demo() -> None:
     assert done.returncode == 0, done.stderr
     assert "SIGKILL of the client" in done.stdout
     assert "at its session's deadline" in done.stdout
+    assert "SIGKILL of the daemon itself" in done.stdout
 
 
 def test_the_demo_client_still_runs_from_its_old_module_path() -> None:

@@ -43,6 +43,9 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("config", help="the rover's TOML config")
     serve.add_argument("--sim", action="store_true", help="run the config on fake hardware")
     serve.add_argument("--listen", help="HOST:PORT or unix:PATH (overrides [server].listen)")
+    serve.add_argument("--no-guardian", action="store_true",
+                       help="run the daemon alone, without the process that makes the outputs "
+                            "safe when the daemon dies or hangs (development, tests)")
     check = commands.add_parser("check", help="validate a config without touching hardware")
     check.add_argument("config")
     doctor = commands.add_parser("doctor", help="check this Pi for what the config needs and "
@@ -107,9 +110,16 @@ def _run(args: argparse.Namespace) -> int:
         import asyncio
 
         from tether.config import load_config
+
+        config = load_config(args.config)
+        if not args.no_guardian:
+            from tether.guardian.start import serve_guarded
+
+            return serve_guarded(config, args.config, sim=args.sim, listen=args.listen,
+                                 verbose=args.verbose)
         from tether.server.daemon import serve
 
-        asyncio.run(serve(load_config(args.config), sim=args.sim, listen=args.listen))
+        asyncio.run(serve(config, sim=args.sim, listen=args.listen))
     elif args.command == "check":
         from tether.config import load_config, parse_listen
         from tether.server.exposure import check_exposure

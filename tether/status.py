@@ -22,9 +22,11 @@ async def fetch_status(
 
 def format_status(status: control_pb2.StatusResponse) -> str:
     """The report `tether status` prints."""
+    guardian = (f"guardian pid {status.guardian_pid}" if status.guardian_pid
+                else "no guardian (nothing stops the outputs if the daemon dies)")
     lines = [
-        f"tether {status.version}, up {status.uptime_s:.1f} s; "
-        f"resources: {', '.join(status.resources) or 'none'}",
+        f"tether {status.version}, up {status.uptime_s:.1f} s; daemon pid {status.daemon_pid}, "
+        f"{guardian}; resources: {', '.join(status.resources) or 'none'}",
         f"sessions ({len(status.sessions)}):",
     ]
     for s in status.sessions:
@@ -48,6 +50,12 @@ def format_status(status: control_pb2.StatusResponse) -> str:
             f"  {c.resource} {c.reason}: session {c.previous_session[:8]} (key "
             f"{c.previous_owner!r}) lost it to {taker} (key {c.owner!r})  {c.age_s:.1f} s ago"
         )
+    if status.guardian_actions:
+        lines.append(f"guardian's last actions ({len(status.guardian_actions)}), "
+                     f"{status.guardian_actions[0].age_s:.1f} s ago:")
+    for a in status.guardian_actions:
+        outcome = "safe" if a.ok else f"FAILED: {a.error}"
+        lines.append(f"  {a.output} ({a.motor}) {outcome} after {a.delay_ms:.2f} ms")
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import soak as package
 from soak.clients import worker_main
 from soak.endings import LogCount, Tally
+from soak.guardian import GuardianCount
 from soak.leaks import fake_retention, leftovers, open_fds, rss_mib
 from soak.results import report, write_delays
 from soak.rover import rover_data
@@ -36,7 +37,9 @@ def soak(args: argparse.Namespace) -> int:
     daemon = BackgroundDaemon(parse_config(rover_data(), "<soak rover>"), sim=True,
                               listen="127.0.0.1:0")
     runner: Soak | None = None
+    guardian: GuardianCount | None = None
     try:
+        guardian = GuardianCount(daemon)
         runner = Soak(daemon, args.seed, tally)
         gc.collect()
         fds_before, rss_start = open_fds(), rss_mib()
@@ -51,6 +54,8 @@ def soak(args: argparse.Namespace) -> int:
         figures["rss"], figures["fakes"] = series, fake_retention(daemon.sim)
         figures["fds"] = (fds_before, open_fds())
     finally:
+        if guardian is not None:
+            figures["guardian"] = guardian.close()
         if runner is not None:
             runner.close()
         daemon.close()

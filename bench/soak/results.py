@@ -132,6 +132,7 @@ def report(tally: Tally, faults: Faults, figures: dict[str, Any], args: argparse
     if endings:
         print_delays(endings)
     print_leaks(figures)
+    print(f"6. {figures.get('guardian', 'guardian kills: not counted')} (target 0)")
     print(f"seen: {dict(sorted(tally.events.items()))}")
     print(f"daemon log: {dict(tally.logs)}" +
           (f"; first errors: {tally.log_samples}" if tally.log_samples else ""))

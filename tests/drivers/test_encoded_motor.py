@@ -131,6 +131,7 @@ def test_a_blocked_wheel_is_stopped_within_the_stall_time_and_reported(
     blocked = time.monotonic()
     stopped = wait_for(lambda: output.duty == 0.0, 5.0)
     assert stopped is not None and stopped - blocked < 0.5 + 0.2
+    wait_for(lambda: bool(stops), 1.0)  # the event follows the stop (published after it)
     assert [(s.motor, s.reason, s.error) for s in stops] == [("m", "stall", None)]
     assert 0.5 <= stops[0].delay < 0.6
     assert motor.fault is not None and motor.fault.reason == "stall"

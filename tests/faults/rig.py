@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from grpclib.events import RecvRequest, listen
 
 from tether.config import RobotConfig, parse_config
 from tether.fakes.channel import DutyRecord
+from tether.robot.toml_text import to_toml
 from tether.server.background import BackgroundDaemon
 from tether.sim.addresses import PREFIX, SimAddresses
 from tether.sim.client import SimClient, SimOutput
@@ -111,45 +111,6 @@ def two_bases(
 def build(data: dict[str, Any]) -> RobotConfig:
     """A checked config from a dict, as parse_config would read it from a file."""
     return parse_config(data, "<fault matrix rover>")
-
-
-def to_toml(data: dict[str, Any]) -> str:
-    """The TOML text of a config dict (tables, arrays of tables, [[auth.keys]]); round-trips."""
-    lines: list[str] = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            nested = {k: v for k, v in value.items() if _is_tables(v)}
-            lines.append(f"[{key}]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in value.items() if k not in nested]
-            for sub, tables in nested.items():
-                for table in tables:
-                    lines.append(f"[[{key}.{sub}]]")
-                    lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
-        elif _is_tables(value):
-            for table in value:
-                lines.append(f"[[{key}]]")
-                lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
-        else:
-            lines.append(f"{key} = {_toml_value(value)}")
-    text = "\n".join(lines) + "\n"
-    assert tomllib.loads(text) == data, text
-    return text
-
-
-def _is_tables(value: object) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML for {value!r}")
 
 
 def free_port() -> int:
@@ -414,26 +375,32 @@ class Timeline:
 class HostedDaemon(Process):
     """`tether serve CONFIG --sim` (via daemon_host.py) in a child process, observed: its
     simulated hardware through the inspection socket its ready line names (a Unix socket, so
-    it is reachable from any network namespace), its stops through daemon_host's file."""
+    it is reachable from any network namespace), its stops through daemon_host's file.
+
+    With guardian=True it is `tether serve CONFIG --sim` itself, guardian and all: this process
+    is the guardian, `daemon_pid` its child daemon, and nothing observes the daemon's insides."""
 
     def __init__(self, folder: Path, config: dict[str, Any], listen: str, *,
-                 prefix: Sequence[str] = (), env: dict[str, str] | None = None) -> None:
+                 prefix: Sequence[str] = (), env: dict[str, str] | None = None,
+                 guardian: bool = False) -> None:
         path = folder / "rover.toml"
         path.write_text(to_toml(config))
         self.timeline = Timeline(folder / "events.log")
         self.address = listen
         self.sim: SimClient | None = None
         self.sim_addresses: SimAddresses | None = None
+        host = ["-m", "tether"] if guardian else [str(HOST), str(self.timeline.path)]
         super().__init__(
-            [*prefix, sys.executable, str(HOST), str(self.timeline.path), "serve", str(path),
-             "--sim", "--listen", listen],
+            [*prefix, sys.executable, *host, "serve", str(path), "--sim", "--listen", listen,
+             *([] if guardian else ["--no-guardian"])],
             env=env,
         )
         try:
-            self.expect("tether: serving")
+            serving = self.expect("tether: serving")
+            self.daemon_pid = int(serving.rpartition("; pid ")[2].split(",")[0])
             self.sim_addresses = SimAddresses.parse(self.expect(PREFIX))
             self.sim = self.timeline.sim = SimClient(self.sim_addresses.inspect)
-            if wait_for(self.timeline.ready, 10, 0.01) is None:
+            if not guardian and wait_for(self.timeline.ready, 10, 0.01) is None:
                 raise AssertionError(f"daemon host never observed the daemon: {self.errors[-5:]}")
         except BaseException:
             self.close()

@@ -25,12 +25,12 @@ from tests.faults.rig import (
     check_delay,
     free_port,
     stop_delay,
-    to_toml,
     two_bases,
     wait_for,
 )
 from tether.fakes.roboclaw import FakeRoboClaw
 from tether.fakes.sabertooth import FakeSabertooth
+from tether.robot.toml_text import to_toml
 
 WHEELS = ("left", "right", "left2", "right2")
 
@@ -127,7 +127,7 @@ def test_daemon_sigkill_serial_controllers_stop_by_their_own_timeout(
         config.write_text(serial_rover(saber, claw))
         port = free_port()
         argv = [sys.executable, "-m", "tether.cli", "serve", str(config), "--listen",
-                f"127.0.0.1:{port}"]
+                f"127.0.0.1:{port}", "--no-guardian"]  # the guardian's rows: test_guardian.py
         daemon = serve_serial(processes, argv)
         assert saber.timeout == claw.timeout == timeout, "armed at start-up"
         channels = [saber.channels[1], saber.channels[2], claw.channels[1], claw.channels[2]]

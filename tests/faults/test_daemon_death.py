@@ -3,17 +3,17 @@
 On a rover the hardware outlives tether: pigpiod keeps its PWM when its client dies, a PCA9685
 keeps its registers, and a serial controller drives until its own timeout. `tether serve --sim`
 runs its fakes in a process of their own (tether.sim) that outlives the daemon the same way, so
-CI reproduces the hazard: the tests read the wheels there, and through the seams a third
-process (the guardian of issue 17) would use: its own pigpio.pi() on the fake pigpiod, its own
-client of the fake I2C bus.
+CI reproduces the hazard: the tests read the wheels there, and through the seams the guardian
+uses: its own pigpio.pi() on the fake pigpiod, its own client of the fake I2C bus.
 
-test_daemon_sigkill_every_wheel_stops_within_50_ms is the safe outcome, a strict xfail until the
-guardian lands; the two tests before it measure today's hazard. When the guardian makes the
-safe test pass, its strict xfail fails the run: remove the mark and turn the hazard tests round.
+With the guardian (`tether serve`'s default) every wheel is at duty 0 within 50 ms of the
+daemon's SIGKILL; with `--no-guardian` the hazard stays as it was measured before the guardian:
+GPIO and HAT wheels at their last duty, the serial controller stopped by its own timeout.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Iterator
@@ -34,9 +34,6 @@ from tether.drivers.pca9685 import HAT_ADDRESSES, HAT_LAYOUTS
 from tether.protocols.pca9685 import channel_register, decode_duty
 from tether.sim.i2c import SimSMBus
 
-GUARDIAN = ("hazard until the guardian (issue 17) makes every output safe when the daemon dies: "
-            "GPIO on pigpio and a PCA9685 HAT keep their last duty, a serial controller runs "
-            "until its own timeout")
 #: What each base is driven at before the kill: GPIO through pigpio, a PCA9685 HAT, a Sabertooth.
 DRIVEN = {"base": 0.6, "base2": 0.5, "base3": 0.4}
 GPIO_WHEELS, HAT_WHEELS, SERIAL_WHEELS = ("left", "right"), ("left2", "right2"), ("left3",
@@ -66,6 +63,7 @@ def hazard_rover() -> dict[str, object]:
                for side, channel in (("left", 1), ("right", 2))]
     config["base"].append({"name": "base3", "left": ["left3"], "right": ["right3"],
                            "width_mm": 160, "wheel_circumference_mm": 204})
+    config["guardian"] = {"restart": "never"}  # the clients go idle: no one drives a restart
     return config
 
 
@@ -85,11 +83,23 @@ class Killed:
 
 @pytest.fixture(scope="module")
 def killed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Killed]:
-    """`tether serve --sim` drives all three bases; SIGKILL; one second later, the wheels."""
+    """`tether serve --sim --no-guardian` drives all three bases; SIGKILL; one second later,
+    the wheels."""
+    yield from _kill_while_driving(tmp_path_factory, guardian=False)
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Killed]:
+    """The same with the guardian: the daemon (its child) is killed."""
+    yield from _kill_while_driving(tmp_path_factory, guardian=True)
+
+
+def _kill_while_driving(tmp_path_factory: pytest.TempPathFactory, *,
+                        guardian: bool) -> Iterator[Killed]:
     processes = Processes()
     try:
         daemon = HostedDaemon(tmp_path_factory.mktemp("hazard"), hazard_rover(),
-                              f"127.0.0.1:{free_port()}")
+                              f"127.0.0.1:{free_port()}", guardian=guardian)
         processes.add(daemon)
         sim = daemon.sim
         assert sim is not None and sim.ports["saber"].state()["timeout"] == SERIAL_TIMEOUT, \
@@ -105,8 +115,10 @@ def killed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Killed]:
                                     for n, d in wheels.items()), 10, 0.01) is not None
         time.sleep(0.3)
         driving = sim.duties()
-        killed = daemon.signal(signal.SIGKILL)
-        assert daemon.process.wait(10) == -signal.SIGKILL
+        killed = time.monotonic()
+        os.kill(daemon.daemon_pid, signal.SIGKILL)
+        assert daemon.process.wait(10) == (3 if guardian else -signal.SIGKILL), \
+            "a guardian with restart = never stays down, exit 3"
         time.sleep(max(0.0, killed + 1.0 - time.monotonic()))
         after = sim.duties()
         stopped = {n: sim.zero_since([n]) for n in WHEELS}
@@ -126,8 +138,15 @@ def _pigpio_duties(daemon: HostedDaemon) -> dict[int, float]:
     assert daemon.sim_addresses is not None and daemon.sim_addresses.pigpio is not None
     host, _, port = daemon.sim_addresses.pigpio.rpartition(":")
     pi = pigpio.pi(host, int(port))
+
+    def duty(pin: int) -> float:
+        try:
+            return float(pi.get_PWM_dutycycle(pin) / pi.get_PWM_range(pin))
+        except pigpio.error:  # "GPIO is not in use for PWM": a plain level (the guardian's)
+            return float(pi.read(pin))
+
     try:
-        return {p: pi.get_PWM_dutycycle(p) / pi.get_PWM_range(p) for p in PWM_PINS}
+        return {p: duty(p) for p in PWM_PINS}
     finally:
         pi.stop()
 
@@ -146,7 +165,8 @@ def _hat_duties(daemon: HostedDaemon) -> dict[str, float]:
         bus.close()
 
 
-def test_daemon_sigkill_leaves_gpio_and_hat_wheels_at_their_last_duty(killed: Killed) -> None:
+def test_without_the_guardian_daemon_sigkill_leaves_gpio_and_hat_wheels_driving(
+        killed: Killed) -> None:
     """Today's hazard, on the simulated hardware as on a rover: pigpiod keeps its PWM when its
     client dies, a PCA9685 keeps its registers; nothing in software is left to stop them."""
     held = {n: killed.after_one_second[n] for n in (*GPIO_WHEELS, *HAT_WHEELS)}
@@ -162,7 +182,8 @@ def test_daemon_sigkill_leaves_gpio_and_hat_wheels_at_their_last_duty(killed: Ki
                                 for n in HAT_WHEELS}, "the chip's registers hold the last duty"
 
 
-def test_daemon_sigkill_serial_controller_stops_only_by_its_own_timeout(killed: Killed) -> None:
+def test_without_the_guardian_the_serial_controller_stops_only_by_its_own_timeout(
+        killed: Killed) -> None:
     """The Sabertooth's own serial timeout (armed by tether at window + 0.1 s) is the only
     thing that stops a wheel: between one keepalive period before it and a little after."""
     delays = [killed.stopped_after[n] for n in SERIAL_WHEELS]
@@ -172,12 +193,16 @@ def test_daemon_sigkill_serial_controller_stops_only_by_its_own_timeout(killed: 
     assert killed.serial_timeouts >= 1, "the controller's own timeout stopped it"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=GUARDIAN)
-def test_daemon_sigkill_every_wheel_stops_within_50_ms(killed: Killed) -> None:
-    """The safe outcome the guardian must make true: when the daemon dies, a second process
-    makes every output safe at once (GPIO through its own pigpio connection, the HAT through
-    its own I2C client, the Sabertooth through the pty). When this passes, remove the mark and
-    turn the hazard tests above round."""
-    late = {n: d for n, d in killed.stopped_after.items() if d is None or d > SAFE_WITHIN}
+def test_with_the_guardian_daemon_sigkill_stops_every_wheel_within_50_ms(
+        guarded: Killed) -> None:
+    """The guardian makes every output safe at once from its own process: GPIO through its own
+    pigpio connection, the HAT through its own I2C client, the Sabertooth through the pty."""
+    late = {n: d for n, d in guarded.stopped_after.items() if d is None or d > SAFE_WITHIN}
+    delays = [d for d in guarded.stopped_after.values() if d is not None]
+    record("daemon SIGKILL (--sim, with the guardian): every wheel at duty 0",
+           max(delays) if len(delays) == len(WHEELS) else None, SAFE_WITHIN, not late)
     assert late == {}, (f"wheels not at duty 0 within {SAFE_WITHIN * 1000:.0f} ms of the daemon's "
                         f"SIGKILL (s after the kill; None: still driving 1 s later): {late}")
+    assert guarded.pwm_after == {12: 0.0, 13: 0.0}, "pigpio itself reads PWM 0 on the pins"
+    assert guarded.hat_after == {n: 0.0 for n in HAT_WHEELS}, "the chip's channels are off"
+    assert guarded.serial_timeouts == 0, "the guardian's stop came before the controller's own"

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.faults.rig import to_toml
 from tests.server.test_auth import make_certificate, new_key, rover_data, secret_file_entry
+from tether.robot.toml_text import to_toml
 
 EXITED_WITHIN = 20.0
 STARTED_WITHIN = 20.0

@@ -136,7 +136,8 @@ def test_tether_serve_says_ready_once_serving_and_stopping_on_sigterm() -> None:
 
 def test_the_example_unit_waits_for_ready_and_gives_lgpio_its_runtime_directory() -> None:
     """Type=notify, LG_WD in the RuntimeDirectory, and WatchdogSec only once tether sends
-    WATCHDOG=1 (a watchdog nobody feeds would kill a healthy daemon every interval)."""
+    WATCHDOG=1 (a watchdog nobody feeds would kill a healthy daemon every interval); the
+    daemon, the guardian's child, may notify; the guardian's give-up status is not restarted."""
     unit = (ROOT / "examples" / "tether.service").read_text()
     settings = [line.strip() for line in unit.splitlines()
                 if line.strip() and not line.lstrip().startswith(("#", "["))]
@@ -145,3 +146,7 @@ def test_the_example_unit_waits_for_ready_and_gives_lgpio_its_runtime_directory(
     assert "Environment=LG_WD=/run/tether" in settings
     feeds = [p for p in (ROOT / "tether").rglob("*.py") if "systemd.watchdog(" in p.read_text()]
     assert any(s.startswith("WatchdogSec=") for s in settings) == bool(feeds)
+    from tether.guardian import GAVE_UP
+
+    assert "NotifyAccess=all" in settings
+    assert f"RestartPreventExitStatus={GAVE_UP}" in settings

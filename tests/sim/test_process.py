@@ -62,7 +62,7 @@ def test_the_hardware_outlives_its_owner_while_someone_reads_it(
     assert reader.duties() == {"left": 0.0, "right": 0.0}
     reader.close()
     assert hat_hardware.wait(5.0), "it outlived its last reader"
-    assert hat_hardware.process.returncode == 0
+    assert hat_hardware.process is not None and hat_hardware.process.returncode == 0
 
 
 def test_without_a_reader_the_hardware_ends_with_its_owner(hat_hardware: SimProcess) -> None:
@@ -153,7 +153,8 @@ def test_after_close_the_last_readings_stay_and_the_process_has_ended() -> None:
     daemon.robot.bases["base"].set_power(0.5, 0.0)
     assert daemon.wait_until(daemon.moving, 5) is not None
     daemon.close()
-    assert hardware is not None and hardware.process.returncode == 0
+    assert hardware is not None and hardware.process is not None
+    assert hardware.process.returncode == 0
     assert daemon.duties() == {"left": 0.0, "right": 0.0}, "closing stopped every wheel"
     assert [s.duty for s in daemon.sim.outputs["left"].history][-2:] == [
         pytest.approx(0.5, abs=1 / 127), 0.0]

@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 from tether.robot.presets import demo_config
 from tether.server.background import BackgroundDaemon
@@ -26,12 +27,18 @@ class DaemonDemoResult:
     rolled_after_kill_mm: float
     speed_at_kill_mm_s: float
     hang_delay: float
+    #: The daemon's own SIGKILL: seconds until every wheel read 0 with the guardian, and the
+    #: wheels' duties a second after the same kill without it (None: the act was skipped).
+    guardian_delay: float | None = None
+    unguarded_duties: dict[str, float] | None = None
 
 
-def _client(address: str, linear: float) -> subprocess.Popen[str]:
+def _client(address: str, linear: float, *, quiet: bool = False) -> subprocess.Popen[str]:
+    """The demo's client process, once it drives (quiet: its errors, when the daemon it drives
+    is killed on purpose, are not shown)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "tether.demo.client", address, str(linear)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else None, text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline().strip()
@@ -46,8 +53,10 @@ def run_daemon_demo(
     drive_time: float = 1.0,
     say: Callable[[str], None] = print,
     hardware: str = "gpio",
+    guardian: bool = True,
 ) -> DaemonDemoResult:
-    """Daemon in --sim mode; a client process drives; SIGKILL it; then another hangs (SIGSTOP)."""
+    """Daemon in --sim mode; a client process drives; SIGKILL it; then another hangs (SIGSTOP);
+    then (guardian) the daemon itself is SIGKILLed, with its guardian and without."""
     daemon = BackgroundDaemon(demo_config(hardware, window), sim=True, listen="127.0.0.1:0")
     rover = daemon.sim.rovers["base"]
     try:
@@ -84,4 +93,12 @@ def run_daemon_demo(
             f"{(hang_stopped - frozen) * 1000:.0f} ms later, at its session's deadline")
     finally:
         daemon.close()
-    return DaemonDemoResult(window, stopped - killed, rolled, speed, hang_stopped - frozen)
+    result = DaemonDemoResult(window, stopped - killed, rolled, speed, hang_stopped - frozen)
+    if not guardian:
+        return result
+    from tether.demo.guardian import run_guardian_act
+
+    guarded, alone = run_guardian_act(hardware, window, drive_time,
+                                      partial(_client, quiet=True), say)
+    return replace(result, guardian_delay=guarded.stopped_after,
+                   unguarded_duties=alone.duties_after)

@@ -22,11 +22,11 @@ from tether.robot.table import PIN, Table
 from tether.robot.wiring import ChipConfig, EncoderConfig, MotorConfig, PortConfig
 from tether.session.manager import MAX_WINDOW, MIN_WINDOW
 
-__all__ = ["ApiKey", "BaseConfig", "ChipConfig", "EncoderConfig", "MotorConfig",
-           "OdometryConfig", "PortConfig", "RobotConfig", "ServerConfig", "SimConfig",
-           "WebConfig", "load_config", "parse_config", "parse_listen"]
+__all__ = ["ApiKey", "BaseConfig", "ChipConfig", "EncoderConfig", "GuardianConfig",
+           "MotorConfig", "OdometryConfig", "PortConfig", "RobotConfig", "ServerConfig",
+           "SimConfig", "WebConfig", "load_config", "parse_config", "parse_listen"]
 _SECTIONS = {"server", "sim", "gpio", "pca9685", "serial", "motor", "encoder", "base",
-             "odometry", "auth", "web"}
+             "odometry", "auth", "web", "guardian"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,21 @@ class SimConfig:
     pigpio: str = "127.0.0.1:0"
     i2c: str = ""
     inspect: str = ""
+
+
+@dataclass(frozen=True)
+class GuardianConfig:
+    """The guardian's limits: how long the daemon may be silent, and whether it comes back."""
+
+    #: Seconds without a beat from the daemon's event loop or watchdog thread before it is
+    #: killed and the outputs made safe (ArduPilot Rover disarms 0.2 s after its loop stops).
+    hang_timeout: float = 0.2
+    #: "always": restart a daemon that died; "never": stay down with the outputs safe.
+    restart: str = "always"
+    #: Crashes within a minute after which the daemon stays down (outputs safe, the reason said).
+    max_restarts: int = 5
+    #: Seconds the guardian allows itself to make every output safe after a death.
+    safe_deadline: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,7 @@ class RobotConfig:
     sim_addresses: SimConfig = SimConfig()
     encoders: tuple[EncoderConfig, ...] = ()
     odometry: tuple[OdometryConfig, ...] = ()
+    guardian: GuardianConfig = GuardianConfig()
 
     @property
     def resource_names(self) -> list[str]:
@@ -167,9 +183,10 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> RobotConfig:
     keys, lifetime = parse_auth(Table(source, "[auth]", data.get("auth", {})))
     web = _web(Table(source, "[web]", data.get("web", {})), bool(keys))
     simulated = sim is True or isinstance(sim, dict)  # an empty [sim] table asks for it too
+    guardian = _guardian(Table(source, "[guardian]", data.get("guardian", {})))
     config = RobotConfig(
         source, server, simulated, pin_factory, chips, ports, motors, bases, keys, web, lifetime,
-        sim_addresses, encoders, odometry,
+        sim_addresses, encoders, odometry, guardian,
     )
     _cross_check(config)
     _check_encoded(config, root)
@@ -244,6 +261,18 @@ def _sim(table: Table) -> SimConfig:
             raise table.fail(key, "HOST:PORT (pigpio speaks TCP)")
         found[key] = address
     return SimConfig(**found)
+
+
+def _guardian(table: Table) -> GuardianConfig:
+    table.only({"hang_timeout", "restart", "max_restarts"})
+    hang = table.number("hang_timeout", 0.05, 5.0, 0.2)
+    restart = table.get("restart", str, "always")
+    if restart not in ("always", "never"):
+        raise table.fail("restart", '"always" or "never"')
+    restarts = table.get("max_restarts", int, 5)
+    if not 0 <= restarts <= 100:
+        raise table.fail("max_restarts", "an integer in [0, 100] (crashes per minute)")
+    return GuardianConfig(float(hang or 0.2), restart, restarts)
 
 
 def _tls_files(table: Table, cert: str, key: str) -> None:

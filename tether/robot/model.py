@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from tether.robot.safe import SafeOff
 from tether.robot.table import Table
-from tether.robot.wiring import ChipConfig, Claim, EncoderConfig, MotorConfig, PortConfig
+from tether.robot.wiring import Claim, EncoderConfig, MotorConfig
 
 if TYPE_CHECKING:
     from tether.drivers.encoder import WheelEncoder
@@ -38,29 +39,6 @@ class Checking:
     window: float
     #: [gpio].pin_factory: its PWM limits bound pwm_frequency.
     pin_factory: str
-
-
-class Declared(Protocol):
-    """The parts of a checked config a second process can read (tether.config.RobotConfig)."""
-
-    @property
-    def pin_factory(self) -> str: ...
-
-    @property
-    def chips(self) -> tuple[ChipConfig, ...]: ...
-
-    @property
-    def ports(self) -> tuple[PortConfig, ...]: ...
-
-
-class SafeOff(Protocol):
-    """What a second process (the guardian, a later step) does to make one motor's outputs safe
-    when the daemon is gone: pins to their inactive level, PCA9685 channels fully off, a stop
-    sent to the serial controller. It gets the motor's checked config and the config's chips and
-    ports, runs in its own process, and may rely on nothing the daemon built. None in a row means
-    the family has no second line yet (every row today: the guardian issue fills them)."""
-
-    def __call__(self, motor: MotorConfig, declared: Declared, /) -> None: ...
 
 
 #: Wheel names of a demo rover: the left side's, then the right side's.
@@ -102,7 +80,7 @@ class Model:
     fake: Callable[[MotorConfig, FakeHardware], DutyChannel]
     #: Demo rovers by the name `tether demo --hardware` takes.
     presets: Mapping[str, Preset] = field(default_factory=dict)
-    #: The guardian's second line for this family (see SafeOff); empty until that issue.
+    #: The guardian's second line: each output of a motor in its safe state (tether/robot/safe.py).
     safe_off: SafeOff | None = None
 
 

@@ -59,13 +59,18 @@ def demo_rover(hardware: str = "gpio", motors_per_side: int = 1, chip: str = "l2
 DEMO_CONFIGS: dict[str, dict[str, Any]] = {name: demo_rover(name).data for name in HARDWARE}
 
 
-def demo_config(hardware: str = "gpio", window: float = 0.5) -> RobotConfig:
-    """The embedded two-motor rover ('base' over 'left' and 'right') on the named hardware."""
+def demo_data(hardware: str = "gpio", window: float = 0.5) -> dict[str, Any]:
+    """The embedded two-motor rover ('base' over 'left' and 'right') on the named hardware, as
+    the dict a config file would hold."""
     if hardware not in DEMO_CONFIGS:
         raise ConfigError(f"hardware={hardware!r}: expected one of {', '.join(DEMO_CONFIGS)}")
-    data = {
+    return {
         "server": {"listen": "127.0.0.1:0", "heartbeat_window": window},
         **DEMO_CONFIGS[hardware],
         "base": [{"name": "base", "left": ["left"], "right": ["right"], **GEOMETRY}],
     }
-    return parse_config(data, f"<embedded {hardware} rover>")
+
+
+def demo_config(hardware: str = "gpio", window: float = 0.5) -> RobotConfig:
+    """The embedded two-motor rover ('base' over 'left' and 'right') on the named hardware."""
+    return parse_config(demo_data(hardware, window), f"<embedded {hardware} rover>")

@@ -24,6 +24,7 @@ from tether.errors import (
     TooManySessions,
     Unsupported,
 )
+from tether.guardian.pulse import GuardianInfo
 from tether.robot import Robot
 from tether.server.auth import OWNER_METADATA
 from tether.server.connections import ConnectionTracker, connection_key
@@ -104,6 +105,8 @@ class Api:
         sessions.add_ownership_listener(self.losses.post)
         self.started = time.monotonic()
         self.shutting_down = False
+        #: The guardian supervising this daemon, for Status (None when it runs alone).
+        self.guardian: GuardianInfo | None = None
         self._commands = ThreadPoolExecutor(32, thread_name_prefix="tether-cmd")
         self._stops = StopWorkers()
 

@@ -15,6 +15,7 @@ from grpclib.config import Configuration
 
 from tether.config import RobotConfig, parse_listen
 from tether.errors import ConfigError
+from tether.guardian.pulse import READY, STOPPING, GuardianInfo, Pulse, install_test_hooks
 from tether.robot import Robot, build_robot
 from tether.server import systemd
 from tether.server.admission import GRPC_IDLE_TIMEOUT, ConnectionBudget, ConnectionLimits, Doorway
@@ -143,9 +144,11 @@ class Daemon:
         """The rover on its hardware, or (--sim) on a simulated-hardware process's seams."""
         if not self.sim:
             return build_robot(self.config)
-        from tether.sim.process import SimProcess
+        from tether.sim.process import ENV_LINE, SimProcess
 
-        self.hardware = SimProcess.start(self.config)
+        owned = os.environ.get(ENV_LINE)  # the guardian's, which outlives this daemon
+        self.hardware = (SimProcess.attach(owned, self.config) if owned
+                         else SimProcess.start(self.config))
         self._seams = self.hardware.seams()
         try:
             return build_robot(self.config, sim=True, seams=self._seams)
@@ -280,23 +283,53 @@ def _tls_context(config: RobotConfig) -> ssl.SSLContext | None:
     return context
 
 
+def _report_to(guardian: Pulse, daemon: Daemon) -> None:
+    """Beats from the loop and the watchdog thread, READY, and an end if the guardian dies."""
+    loop = asyncio.get_running_loop()
+    assert daemon.robot is not None and daemon.api is not None
+    robot, watchdog = daemon.robot, daemon.api.sessions.watchdog
+
+    def guardian_lost() -> None:
+        robot.stop_all()  # from whichever thread noticed: stops are thread-safe
+        loop.call_soon_threadsafe(daemon.request_stop)
+
+    guardian.on_lost = guardian_lost
+    daemon.api.guardian = GuardianInfo.from_environ(guardian.guardian_pid)
+    guardian.beat_loop(loop)
+    if watchdog is not None:
+        guardian.beat_watchdog(watchdog.beat_every)
+        install_test_hooks(loop, watchdog.close)
+    guardian.send(READY)
+
+
 async def serve(config: RobotConfig, *, sim: bool = False, listen: str | None = None) -> None:
-    """Run the daemon until a signal; what `tether serve` does."""
+    """Run the daemon until a signal; what `tether serve --no-guardian` (and the guardian's
+    child) does."""
+    guardian = Pulse.from_environ()
+    if guardian is not None:
+        guardian.die_with_guardian()
     daemon = Daemon(config, sim=sim, listen=listen)
     bound = await daemon.start()
     daemon.install_signal_handlers()
-    assert daemon.robot is not None
+    assert daemon.robot is not None and daemon.api is not None
     names = ", ".join(repr(n) for n in daemon.robot.resources)
-    print(f"tether: serving {names} on {bound}{' (simulated hardware)' if daemon.sim else ''}",
-          flush=True)
+    watched = f"; pid {os.getpid()}, guardian pid {guardian.guardian_pid}" if guardian else \
+        f"; pid {os.getpid()}, no guardian"
+    print(f"tether: serving {names} on {bound}{' (simulated hardware)' if daemon.sim else ''}"
+          f"{watched}", flush=True)
     if daemon.web is not None:
         print(f"tether: drive page at {daemon.web.url}", flush=True)
     if daemon.hardware is not None:  # where pigpio clients, tests and the demo reach it
         print(daemon.hardware.addresses.line(), flush=True)
+    if guardian is not None:
+        _report_to(guardian, daemon)
     systemd.ready(f"serving {names} on {bound}")  # Type=notify: started only now
     try:
         await daemon.wait()
     finally:
+        if guardian is not None:
+            guardian.send(STOPPING)
+            guardian.close()
         systemd.stopping("stopping every actuator")
         await daemon.stop()
         if daemon.hardware is not None:  # read from the simulated hardware, after the stop

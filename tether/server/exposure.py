@@ -16,8 +16,10 @@ from tether.server.auth import is_local
 log = logging.getLogger("tether.server")
 
 
-def check_exposure(config: RobotConfig, listen: str, address: tuple[str, int] | str) -> None:
-    """Refuse an exposed daemon without keys, or with keys but no TLS unless allowed (warned)."""
+def check_exposure(config: RobotConfig, listen: str, address: tuple[str, int] | str, *,
+                   warn: bool = True) -> None:
+    """Refuse an exposed daemon without keys, or with keys but no TLS unless allowed (warned,
+    unless `warn` is False: the guardian checks first and leaves the warning to its daemon)."""
     exposed = [listen] if not is_local(address) else []
     if config.web.enabled and not is_local(parse_listen(config.web.listen, "[web].listen")):
         exposed.append(f"{config.web.listen} (the drive page)")
@@ -37,6 +39,8 @@ def check_exposure(config: RobotConfig, listen: str, address: tuple[str, int] | 
             "TLS, or every secret and token crosses the network in clear: set [server] tls_cert "
             "and tls_key (or accept that with [server] allow_plaintext_keys = true)"
         )
+    if not warn:
+        return
     log.warning(
         "INSECURE: listening on %s without TLS ([server] allow_plaintext_keys = true): every "
         "API secret and bearer token crosses the network in clear; anyone on it can copy them "

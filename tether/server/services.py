@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from typing import Any
 
@@ -400,11 +401,19 @@ class ControlService(control_grpc.ControlServiceBase):
             )
             for c in manager.recent_ownership_changes()[-20:]
         ]
+        guardian = self.api.guardian
+        actions = [] if guardian is None else [
+            control_pb2.GuardianAction(output=a.output, motor=a.motor, ok=a.ok,
+                                       delay_ms=a.delay_ms, error=a.error,
+                                       age_s=time.monotonic() - guardian.started)
+            for a in guardian.actions
+        ]
         await stream.send_message(
             control_pb2.StatusResponse(
                 sessions=sessions, recent_stops=stops, resources=list(self.api.robot.resources),
                 version=__version__, uptime_s=time.monotonic() - self.api.started,
-                ownership_changes=changes,
+                ownership_changes=changes, daemon_pid=os.getpid(),
+                guardian_pid=0 if guardian is None else guardian.pid, guardian_actions=actions,
             )
         )
 

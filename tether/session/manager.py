@@ -67,6 +67,12 @@ class SessionManager:
             self._stopper.wake_watchdog = self._watchdog.poke
             self._watchdog.start()
 
+    @property
+    def watchdog(self) -> Watchdog | None:
+        """The thread that expires sessions (None with an injected clock): the guardian's
+        second proof of life."""
+        return self._watchdog
+
     # -- sessions -------------------------------------------------------------------------
 
     def start(

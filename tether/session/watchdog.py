@@ -26,6 +26,9 @@ class Watchdog:
         self._wake = threading.Condition()
         self._woken = False
         self._closed = False
+        self._beat: Callable[[], None] | None = None
+        self._beat_every = 0.0
+        self._next_beat = 0.0
         self._thread = threading.Thread(
             target=self._watch, name="tether-session-watchdog", daemon=True
         )
@@ -37,6 +40,14 @@ class Watchdog:
     def poke(self) -> None:
         """Look again now: an earlier deadline or timeout was queued."""
         with self._wake:
+            self._woken = True
+            self._wake.notify()
+
+    def beat_every(self, seconds: float, beat: Callable[[], None]) -> None:
+        """Call `beat` from this thread at least every `seconds`: proof for the guardian that the
+        thread which expires sessions still runs (it then never sleeps longer than that)."""
+        with self._wake:
+            self._beat, self._beat_every, self._next_beat = beat, seconds, 0.0
             self._woken = True
             self._wake.notify()
 
@@ -61,6 +72,7 @@ class Watchdog:
                 if self._closed:
                     return
                 self._woken = False
+            self._send_beat()
             jobs = self._registry.collect_due(self._clock())
             overdue = self._stopper.collect_overdue(time.monotonic())
             if jobs or overdue:
@@ -73,9 +85,18 @@ class Watchdog:
                 if not self._woken and not self._closed:
                     self._wake.wait(wait)
 
+    def _send_beat(self) -> None:
+        """The guardian's beat, when one is due."""
+        now = time.monotonic()
+        if self._beat is not None and now >= self._next_beat:
+            self._next_beat = now + self._beat_every
+            self._beat()
+
     def _next_wait(self) -> float | None:
-        """Seconds until the next deadline or stop timeout; None when neither is queued."""
+        """Seconds until the next deadline, stop timeout or beat; None when none is queued."""
         waits = []
+        if self._beat is not None:
+            waits.append(self._next_beat - time.monotonic())
         deadline = self._registry.next_deadline()
         if deadline is not None:
             waits.append(deadline - self._clock())

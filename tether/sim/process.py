@@ -36,13 +36,28 @@ FAILED = PREFIX + "error: "
 START_TIMEOUT = 60.0
 
 
-class SimProcess:
-    """A running simulated-hardware process: its addresses, a client, the pipe that holds it."""
+#: The ready line of a simulated-hardware process another process owns (the guardian's): the
+#: daemon attaches to it instead of starting its own, so the hardware outlives the daemon.
+ENV_LINE = "TETHER_SIM_LINE"
 
-    def __init__(self, process: subprocess.Popen[bytes], addresses: SimAddresses,
+
+class SimProcess:
+    """A running simulated-hardware process: its addresses, a client, the pipe that holds it
+    (None when another process owns it and this one only attached)."""
+
+    def __init__(self, process: subprocess.Popen[bytes] | None, addresses: SimAddresses,
                  config: RobotConfig) -> None:
         self.process, self.addresses, self.config = process, addresses, config
         self.client = SimClient(addresses.inspect)
+
+    @classmethod
+    def attach(cls, line: str, config: RobotConfig) -> SimProcess:
+        """The process whose ready line is `line`, owned by someone else (leave() only hangs up)."""
+        try:
+            addresses = SimAddresses.parse(line)
+        except ValueError as exc:
+            raise HardwareError(f"{config.source}: {ENV_LINE}: {exc}") from None
+        return cls(None, addresses, config)
 
     @classmethod
     def start(cls, config: RobotConfig, *, timeout: float = START_TIMEOUT) -> SimProcess:
@@ -65,7 +80,7 @@ class SimProcess:
     @property
     def pid(self) -> int:
         """The process's id."""
-        return self.process.pid
+        return self.addresses.pid
 
     def seams(self) -> SimSeams:
         """Where the daemon's drivers plug in (build_robot's `seams`; close it after the robot)."""
@@ -75,12 +90,15 @@ class SimProcess:
         """The daemon is done: keep the last readings, let go of the process. It ends by itself
         once nobody else is connected (a test still reading keeps it)."""
         self.client.close()
-        if self.process.stdin is not None:
+        if self.process is not None and self.process.stdin is not None:
             with contextlib.suppress(OSError):
                 self.process.stdin.close()
 
     def wait(self, timeout: float) -> bool:
-        """Wait for the process to end; False if it still runs (someone still reads it)."""
+        """Wait for the process to end; False if it still runs (someone still reads it).
+        Attached, there is nothing to wait for: its owner ends it."""
+        if self.process is None:
+            return True
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -90,7 +108,7 @@ class SimProcess:
     def end(self) -> None:
         """Leave, and end the process now if it has not ended within a few seconds."""
         self.leave()
-        if not self.wait(5.0):
+        if self.process is not None and not self.wait(5.0):
             _end(self.process)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from tether.errors import ConfigError
 from tether.robot.model import Checking, DemoWiring, Model, Sides
+from tether.robot.safe import PinLevel
 from tether.robot.table import NUMBER, PIN, Table
 from tether.robot.wiring import Claim, MotorConfig
 
@@ -78,6 +79,17 @@ def claims(motor: MotorConfig, _ports: Mapping[str, str]) -> Iterator[Claim]:
         yield Claim(motor.name, key, ("GPIO", pin), f"GPIO{pin}")
 
 
+def safe_off(motor: MotorConfig) -> Iterator[PinLevel]:
+    """Every pin low, but an active-low enable high: the bridge's outputs off (coast). The pins
+    that cut power by themselves come first: PWM and enable, and in1/in2 when they carry PWM."""
+    options = motor.options
+    power = {"pwm", "enable"} if "pwm" in options else {"in1", "in2", "enable"}
+    for key in sorted((k for k in GPIO_PINS if k in options), key=lambda k: k not in power):
+        active_low = key == "enable" and not options.get("enable_active_high", True)
+        yield PinLevel(motor.name, options[key], 1 if active_low else 0,
+                       0 if key in power else 1)
+
+
 def build(motor: MotorConfig, shared: SharedDrivers) -> Motor:
     """A GpioMotor on the robot's one pin factory."""
     from tether.drivers.gpio import GpioMotor
@@ -128,4 +140,5 @@ def demo(sides: Sides, chip: str) -> DemoWiring:
                       {"gpio": {"pin_factory": "lgpio"}}, motors, {n: n for n in motors})
 
 
-MODEL = Model("gpio", KEYS, check, claims, build, fake, presets={"gpio": demo})
+MODEL = Model("gpio", KEYS, check, claims, build, fake, presets={"gpio": demo},
+              safe_off=safe_off)

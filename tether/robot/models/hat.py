@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tether.errors import ConfigError
 from tether.robot.model import Checking, DemoWiring, Model, Sides
+from tether.robot.safe import ChannelOff
 from tether.robot.table import Table, is_kind
 from tether.robot.wiring import Claim, MotorConfig
 
@@ -64,6 +65,12 @@ def claims(motor: MotorConfig, _ports: Mapping[str, str]) -> Iterator[Claim]:
                     f"channel {channel} of [[pca9685]] {options['chip']!r}")
 
 
+def safe_off(motor: MotorConfig) -> Iterator[ChannelOff]:
+    """The motor's three channels fully off: no PWM, both bridge inputs low."""
+    for channel in _channels(motor.options):
+        yield ChannelOff(motor.name, motor.options["chip"], channel)
+
+
 def build(motor: MotorConfig, shared: SharedDrivers) -> Motor:
     """A HatMotor on the shared driver of its [[pca9685]]."""
     from tether.drivers.pca9685 import HatMotor
@@ -106,4 +113,5 @@ def demo(kind: str, sides: Sides, _chip: str) -> DemoWiring:
 
 MODEL = Model("hat", KEYS, check, claims, build, fake,
               presets={"adafruit-hat": partial(demo, "adafruit"),
-                       "waveshare-hat": partial(demo, "waveshare")})
+                       "waveshare-hat": partial(demo, "waveshare")},
+              safe_off=safe_off)

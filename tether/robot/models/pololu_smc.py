@@ -13,6 +13,7 @@ from tether.robot.models.serial import (
     check_timeout,
     fake_controller,
 )
+from tether.robot.safe import StopFrame
 from tether.robot.table import NUMBER, Table
 from tether.robot.wiring import Claim, MotorConfig
 
@@ -39,6 +40,14 @@ def claims(motor: MotorConfig, ports: Mapping[str, str]) -> Iterator[Claim]:
     yield Claim(motor.name, "port", ("serial", path), f"all of {path} (an SMC takes a whole port)")
 
 
+def safe_off(motor: MotorConfig) -> Iterator[StopFrame]:
+    """Stop Motor (0xE0): speed 0, and safe start re-armed so nothing restarts it by accident."""
+    from tether.protocols.pololu_smc import stop_motor
+
+    crc = motor.options.get("crc", False)
+    yield StopFrame(motor.name, motor.options["port"], stop_motor(crc=crc))
+
+
 def build(motor: MotorConfig, shared: SharedDrivers) -> Motor:
     """An SmcMotor on its port's link."""
     from tether.drivers.serial.pololu_smc import SmcMotor
@@ -63,4 +72,4 @@ def demo(sides: Sides, _chip: str) -> DemoWiring:
                       wheels)
 
 
-MODEL = Model("smc", KEYS, check, claims, build, fake, presets={"smc": demo})
+MODEL = Model("smc", KEYS, check, claims, build, fake, presets={"smc": demo}, safe_off=safe_off)

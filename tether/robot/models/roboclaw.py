@@ -11,6 +11,7 @@ from tether.robot.models.serial import (
     TWO_CHANNEL_KEYS,
     build_on_link,
     channel_claims,
+    channel_stop,
     check_address,
     check_port,
     check_timeout,
@@ -84,6 +85,13 @@ def fake(motor: MotorConfig, hardware: FakeHardware) -> DutyChannel:
     return fake_channel(FakeRoboClaw, motor, hardware)
 
 
+def _duty(address: int, channel: int, duty: float) -> bytes:
+    """The duty frame (32 or 33) with its CRC (imported only when the guardian asks)."""
+    from tether.protocols.roboclaw import duty as duty_frame
+
+    return duty_frame(address, channel, duty)
+
+
 ENCODER_KEYS = {"port": str, "address": int, "channel": int}
 
 
@@ -133,4 +141,5 @@ MODEL = Model(
     presets={"roboclaw": two_channel_demo(
         {"name": "claw", "port": "/dev/ttyACM0", "baudrate": 38400}, 0x80,
         "RoboClawMotors on a fake RoboClaw (pty serial)")},
+    safe_off=channel_stop(_duty),
 )

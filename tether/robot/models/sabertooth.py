@@ -10,6 +10,7 @@ from tether.robot.models.serial import (
     TWO_CHANNEL_KEYS,
     build_on_link,
     channel_claims,
+    channel_stop,
     check_address,
     check_port,
     check_timeout,
@@ -54,9 +55,17 @@ def fake(motor: MotorConfig, hardware: FakeHardware) -> DutyChannel:
     return fake_channel(FakeSabertooth, motor, hardware)
 
 
+def _drive(address: int, channel: int, duty: float) -> bytes:
+    """The packetized drive frame (imported only when the guardian asks)."""
+    from tether.protocols.sabertooth import drive
+
+    return drive(address, channel, duty)
+
+
 MODEL = Model(
     "sabertooth", KEYS, check, channel_claims, build, fake,
     presets={"sabertooth": two_channel_demo(
         {"name": "saber", "port": "/dev/ttyAMA0", "baudrate": 9600}, 128,
         "SabertoothMotors on a fake Sabertooth (pty serial)")},
+    safe_off=channel_stop(_drive),
 )

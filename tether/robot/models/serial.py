@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tether.errors import ConfigError
 from tether.robot.model import DemoWiring, Preset, Sides
+from tether.robot.safe import SafeOff, StopFrame
 from tether.robot.table import NUMBER, Table
 from tether.robot.wiring import Claim, EncoderConfig, MotorConfig
 
@@ -59,6 +60,19 @@ def channel_claims(motor: MotorConfig, ports: Mapping[str, str]) -> Iterator[Cla
     path, address, channel = ports[options["port"]], options["address"], options["channel"]
     yield Claim(motor.name, "channel", ("serial", path, address, channel),
                 f"channel {channel} of the {motor.driver} at {address} on {path}")
+
+
+def channel_stop(frame: Callable[[int, int, float], bytes]) -> SafeOff:
+    """A two-channel controller's second line: its drive frame at duty 0 for the motor's channel
+    at its address (`frame` is the protocol's (address, channel, duty) -> bytes)."""
+
+    def safe_off(motor: MotorConfig) -> Iterator[StopFrame]:
+        """Duty 0 on the motor's channel."""
+        options = motor.options
+        yield StopFrame(motor.name, options["port"],
+                        frame(options["address"], options["channel"], 0.0))
+
+    return safe_off
 
 
 def build_on_link(driver: type[SerialMotor], motor: MotorConfig, shared: SharedDrivers) -> Motor:

@@ -113,17 +113,39 @@ class OwnershipInfo(_message.Message):
     def __init__(self, resource: _Optional[str] = ..., previous_session: _Optional[str] = ..., previous_owner: _Optional[str] = ..., session_id: _Optional[str] = ..., owner: _Optional[str] = ..., reason: _Optional[str] = ..., age_s: _Optional[float] = ...) -> None: ...
 
 class StatusResponse(_message.Message):
-    __slots__ = ("sessions", "recent_stops", "resources", "version", "uptime_s", "ownership_changes")
+    __slots__ = ("sessions", "recent_stops", "resources", "version", "uptime_s", "ownership_changes", "daemon_pid", "guardian_pid", "guardian_actions")
     SESSIONS_FIELD_NUMBER: _ClassVar[int]
     RECENT_STOPS_FIELD_NUMBER: _ClassVar[int]
     RESOURCES_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     UPTIME_S_FIELD_NUMBER: _ClassVar[int]
     OWNERSHIP_CHANGES_FIELD_NUMBER: _ClassVar[int]
+    DAEMON_PID_FIELD_NUMBER: _ClassVar[int]
+    GUARDIAN_PID_FIELD_NUMBER: _ClassVar[int]
+    GUARDIAN_ACTIONS_FIELD_NUMBER: _ClassVar[int]
     sessions: _containers.RepeatedCompositeFieldContainer[SessionInfo]
     recent_stops: _containers.RepeatedCompositeFieldContainer[StopInfo]
     resources: _containers.RepeatedScalarFieldContainer[str]
     version: str
     uptime_s: float
     ownership_changes: _containers.RepeatedCompositeFieldContainer[OwnershipInfo]
-    def __init__(self, sessions: _Optional[_Iterable[_Union[SessionInfo, _Mapping]]] = ..., recent_stops: _Optional[_Iterable[_Union[StopInfo, _Mapping]]] = ..., resources: _Optional[_Iterable[str]] = ..., version: _Optional[str] = ..., uptime_s: _Optional[float] = ..., ownership_changes: _Optional[_Iterable[_Union[OwnershipInfo, _Mapping]]] = ...) -> None: ...
+    daemon_pid: int
+    guardian_pid: int
+    guardian_actions: _containers.RepeatedCompositeFieldContainer[GuardianAction]
+    def __init__(self, sessions: _Optional[_Iterable[_Union[SessionInfo, _Mapping]]] = ..., recent_stops: _Optional[_Iterable[_Union[StopInfo, _Mapping]]] = ..., resources: _Optional[_Iterable[str]] = ..., version: _Optional[str] = ..., uptime_s: _Optional[float] = ..., ownership_changes: _Optional[_Iterable[_Union[OwnershipInfo, _Mapping]]] = ..., daemon_pid: _Optional[int] = ..., guardian_pid: _Optional[int] = ..., guardian_actions: _Optional[_Iterable[_Union[GuardianAction, _Mapping]]] = ...) -> None: ...
+
+class GuardianAction(_message.Message):
+    __slots__ = ("output", "motor", "ok", "delay_ms", "error", "age_s")
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    MOTOR_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    DELAY_MS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    AGE_S_FIELD_NUMBER: _ClassVar[int]
+    output: str
+    motor: str
+    ok: bool
+    delay_ms: float
+    error: str
+    age_s: float
+    def __init__(self, output: _Optional[str] = ..., motor: _Optional[str] = ..., ok: _Optional[bool] = ..., delay_ms: _Optional[float] = ..., error: _Optional[str] = ..., age_s: _Optional[float] = ...) -> None: ...
