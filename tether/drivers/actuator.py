@@ -7,11 +7,12 @@ stop, a close or a cut-short move does is written once; subclasses supply the de
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import ClassVar, Self
 
 from tether.drivers.motion import MotionSlot
@@ -48,6 +49,8 @@ class ActuatorLifecycle(ABC):
         self._lock = threading.RLock()
         self._motion = MotionSlot()
         self._closed = False
+        self._stops_asked = 0
+        self._stops_asked_lock = threading.Lock()
 
     # -- what callers may rely on (the server reads both before every command) -------------
 
@@ -68,11 +71,17 @@ class ActuatorLifecycle(ABC):
         """True after close()."""
         return self._closed
 
+    @property
+    def stop_asked(self) -> bool:
+        """True while a stop or close waits for the device lock or runs: a background resend
+        that already holds the lock (SerialMotor's keepalive) must then not write."""
+        return self._stops_asked > 0
+
     # -- the lifecycle ----------------------------------------------------------------------
 
     def stop(self) -> None:
         """Stop now and end any timed move; idempotent, and safe after close()."""
-        with self._lock:
+        with self._asking_to_stop(), self._lock:
             self._motion.cancel()
             if not self._closed:
                 self._stop_locked()
@@ -81,7 +90,7 @@ class ActuatorLifecycle(ABC):
         """Stop, then release (also after a failed stop, whose error follows); idempotent."""
         closing = False
         try:
-            with self._lock:
+            with self._asking_to_stop(), self._lock:
                 if self._closed:
                     return
                 closing = True
@@ -94,6 +103,17 @@ class ActuatorLifecycle(ABC):
         finally:
             if closing:
                 self._release_after_lock()
+
+    @contextlib.contextmanager
+    def _asking_to_stop(self) -> Iterator[None]:
+        """Mark a stop as asked from before it waits for the device lock until it is done."""
+        with self._stops_asked_lock:
+            self._stops_asked += 1
+        try:
+            yield
+        finally:
+            with self._stops_asked_lock:
+                self._stops_asked -= 1
 
     def __enter__(self) -> Self:
         return self
