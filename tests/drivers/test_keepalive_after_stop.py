@@ -150,3 +150,41 @@ def test_a_bases_stop_during_a_keepalive_reopen_leaves_both_wheels_stopped(
         for motor in (left, right):
             with contextlib.suppress(HardwareError):
                 motor.close()
+
+
+def test_a_bases_stop_that_waits_for_the_base_keeps_its_wheels_keepalives_quiet(
+    device: FakeRoboClaw, link: SerialLink
+) -> None:
+    """A base's stop may wait for the base's lock (a command in progress; on a loaded host, a
+    stop thread not scheduled) before it reaches the wheels; a keepalive must not put a wheel
+    the controller stopped back in motion meanwhile (here the port comes back during the wait)."""
+    left = RoboClawMotor("left", link=link, channel=1, controller_timeout=CONTROLLER_TIMEOUT)
+    right = RoboClawMotor("right", link=link, channel=2, controller_timeout=CONTROLLER_TIMEOUT)
+    base = DifferentialBase("claw", [left], [right], width_mm=160, wheel_circumference_mm=204)
+    held = base.command_locks[0]
+    stop = threading.Thread(target=base.stop, name="test-base-stop")
+    try:
+        base.set_power(0.5, 0.0)
+        unplug_until_the_controller_stops(device, [1, 2])
+        held.acquire()
+        asked = time.monotonic()
+        stop.start()
+        wait_until(lambda: stopping(base), "the base's stop waits for the base")
+        device.replug()
+        time.sleep(3 * CONTROLLER_TIMEOUT)  # the keepalives' periods come and go meanwhile
+        held.release()
+        stop.join(BOUND)
+        assert not stop.is_alive()
+        time.sleep(3 * CONTROLLER_TIMEOUT)
+        late = {c: moved_after(device.channels[c], asked) for c in (1, 2)}
+        assert late == {1: [], 2: []}, f"a keepalive drove a wheel while the stop waited: {late}"
+        assert not base.is_moving()
+    finally:
+        if stop.is_alive() or held.acquire(blocking=False):
+            held.release()
+        stop.join(BOUND)
+        with contextlib.suppress(HardwareError):
+            base.close()
+        for motor in (left, right):
+            with contextlib.suppress(HardwareError):
+                motor.close()

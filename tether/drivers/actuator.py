@@ -7,12 +7,11 @@ stop, a close or a cut-short move does is written once; subclasses supply the de
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import ClassVar, Self
 
 from tether.drivers.motion import MotionSlot
@@ -81,16 +80,27 @@ class ActuatorLifecycle(ABC):
 
     def stop(self) -> None:
         """Stop now and end any timed move; idempotent, and safe after close()."""
-        with self._asking_to_stop(), self._lock:
-            self._motion.cancel()
-            if not self._closed:
-                self._stop_locked()
+        self._note_stop(1)
+        try:
+            with self._lock:
+                self._motion.cancel()
+                if not self._closed:
+                    self._stop_locked()
+        finally:
+            self._note_stop(-1)
 
     def close(self) -> None:
         """Stop, then release (also after a failed stop, whose error follows); idempotent."""
+        self._note_stop(1)
+        try:
+            self._close()
+        finally:
+            self._note_stop(-1)
+
+    def _close(self) -> None:
         closing = False
         try:
-            with self._asking_to_stop(), self._lock:
+            with self._lock:
                 if self._closed:
                     return
                 closing = True
@@ -104,16 +114,10 @@ class ActuatorLifecycle(ABC):
             if closing:
                 self._release_after_lock()
 
-    @contextlib.contextmanager
-    def _asking_to_stop(self) -> Iterator[None]:
-        """Mark a stop as asked from before it waits for the device lock until it is done."""
+    def _note_stop(self, step: int) -> None:
+        """Count a stop asked (+1, before it waits for the device lock) or done (-1)."""
         with self._stops_asked_lock:
-            self._stops_asked += 1
-        try:
-            yield
-        finally:
-            with self._stops_asked_lock:
-                self._stops_asked -= 1
+            self._stops_asked += step
 
     def __enter__(self) -> Self:
         return self
