@@ -48,6 +48,8 @@ class ActuatorLifecycle(ABC):
         self._lock = threading.RLock()
         self._motion = MotionSlot()
         self._closed = False
+        self._stops_asked = 0
+        self._stops_asked_lock = threading.Lock()
 
     # -- what callers may rely on (the server reads both before every command) -------------
 
@@ -68,17 +70,34 @@ class ActuatorLifecycle(ABC):
         """True after close()."""
         return self._closed
 
+    @property
+    def stop_asked(self) -> bool:
+        """True while a stop or close waits for the device lock or runs: a background resend
+        that already holds the lock (SerialMotor's keepalive) must then not write."""
+        return self._stops_asked > 0
+
     # -- the lifecycle ----------------------------------------------------------------------
 
     def stop(self) -> None:
         """Stop now and end any timed move; idempotent, and safe after close()."""
-        with self._lock:
-            self._motion.cancel()
-            if not self._closed:
-                self._stop_locked()
+        self._note_stop(1)
+        try:
+            with self._lock:
+                self._motion.cancel()
+                if not self._closed:
+                    self._stop_locked()
+        finally:
+            self._note_stop(-1)
 
     def close(self) -> None:
         """Stop, then release (also after a failed stop, whose error follows); idempotent."""
+        self._note_stop(1)
+        try:
+            self._close()
+        finally:
+            self._note_stop(-1)
+
+    def _close(self) -> None:
         closing = False
         try:
             with self._lock:
@@ -94,6 +113,11 @@ class ActuatorLifecycle(ABC):
         finally:
             if closing:
                 self._release_after_lock()
+
+    def _note_stop(self, step: int) -> None:
+        """Count a stop asked (+1, before it waits for the device lock) or done (-1)."""
+        with self._stops_asked_lock:
+            self._stops_asked += step
 
     def __enter__(self) -> Self:
         return self

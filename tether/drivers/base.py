@@ -248,6 +248,13 @@ class DifferentialBase(Base):
                     f"base {self.name!r}: motor {motor.name!r} failed ({exc}); base stopped"
                 ) from exc
 
+    def _note_stop(self, step: int) -> None:
+        """A base's stop is asked of every wheel too, before it waits for the base's lock: a
+        wheel's keepalive holds back from then on, not only once the wheel's own stop begins."""
+        super()._note_stop(step)
+        for motor in self.motors:
+            motor._note_stop(step)
+
     def _ramp_failed(self, exc: Exception) -> None:
         log.error("base %r: ramp step failed (%s); stopping", self.name, exc)
         self._stop_after_failure("a failed ramp step")

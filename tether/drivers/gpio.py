@@ -8,7 +8,7 @@ from typing import Any, Unpack
 from gpiozero import DigitalOutputDevice, PWMOutputDevice
 
 from tether.drivers.motor import Motor, MotorTuning, log
-from tether.drivers.pins import make_pin_factory
+from tether.drivers.pins import make_pin_factory, pins_over_a_socket
 from tether.drivers.validate import check_option
 from tether.errors import ConfigError
 
@@ -64,6 +64,8 @@ class GpioMotor(Motor):
         self.layout = _layout(name, in1, in2, pwm, direction)
         frequency = int(check_option(pwm_frequency, f"motor {name!r} pwm_frequency", 1, 100_000))
         factory = make_pin_factory(pin_factory) if isinstance(pin_factory, str) else pin_factory
+        #: Writes through pigpiod wait for another process: callers on an event loop use a thread.
+        self.slow_io = pins_over_a_socket(factory)
         self._devices: list[Any] = []
         self._enable: DigitalOutputDevice | None = None
         self._forward = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 from tether.errors import ConfigError, HardwareError
@@ -17,6 +18,13 @@ _FACTORIES = {
 }
 PIN_FACTORIES = tuple(_FACTORIES)
 DEFAULT_PIN_FACTORY = "lgpio"
+
+
+def pins_over_a_socket(factory: Any) -> bool:
+    """True for gpiozero's PiGPIOFactory: every pin write is a round trip to the pigpiod
+    process, which can keep the caller waiting as long as that process is not scheduled."""
+    module = sys.modules.get("gpiozero.pins.pigpio")
+    return module is not None and isinstance(factory, module.PiGPIOFactory)
 
 
 def make_pin_factory(name: str = DEFAULT_PIN_FACTORY, **options: Any) -> Any:

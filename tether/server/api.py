@@ -27,6 +27,7 @@ from tether.errors import (
 from tether.guardian.pulse import GuardianInfo
 from tether.robot import Robot
 from tether.server.auth import OWNER_METADATA
+from tether.server.command_threads import run_on_a_thread
 from tether.server.connections import ConnectionTracker, connection_key
 from tether.server.losses import LossBoard
 from tether.server.stop_workers import StopWorkers
@@ -168,7 +169,7 @@ class Api:
             done, result = _inline_if_free(call, getattr(resource, "command_locks", []))
             if done:
                 return result  # type: ignore[return-value]
-        return await asyncio.get_running_loop().run_in_executor(self._commands, call)
+        return await run_on_a_thread(self._commands, call)
 
     async def run_stop(self, call: Callable[[], T]) -> T:
         """Stops get their own standing threads: never queued behind commands, never waiting

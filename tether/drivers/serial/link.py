@@ -55,6 +55,13 @@ class SerialLink:
         """Run listener (with the link locked) each time the port is opened again after a loss."""
         self._reopen_listeners.append(listener)
 
+    def open(self, what: str) -> None:
+        """Open the port now if it is not (running the reopen listeners after a loss), so a
+        caller holding the lock can look at its state again before it writes; HardwareError
+        naming `what` if the port can't be opened."""
+        with self._lock:
+            self._ensure_open(what)
+
     def write(self, data: bytes, what: str) -> None:
         """Write all of data or raise HardwareError."""
         with self._lock:

@@ -131,9 +131,20 @@ class SerialMotor(Motor):
                 if self._keepalive.wait(period) or self._closed or self._duty == 0.0:
                     continue
                 try:
-                    self._send_duty(self._duty)
+                    self._resend()
                 except HardwareError as exc:
                     log.warning("motor %r keepalive failed: %s", self.name, exc)
+
+    def _resend(self) -> None:
+        """Resend the duty, unless a stop was asked meanwhile: a reopen of the port (owed
+        stops, re-arming: several exchanges) comes first, and a stop asked while it ran, or
+        while the link was busy, waits for this motor's lock: the resend must not go ahead
+        of it (the controller may have stopped the wheel by its own timeout already)."""
+        with self.link.lock:
+            self.link.open(f"motor {self.name!r} keepalive")
+            if self.stop_asked or self._closed or self._duty == 0.0:
+                return
+            self._send_duty(self._duty)
 
     def _after_reopen(self) -> None:
         """The port came back: deliver a stop still owed first, then re-arm the timeout.
