@@ -142,7 +142,10 @@ def test_serial_port_unplugged_mid_write_stops_the_rest_of_the_base(
     unplugged = wait_for(lambda: not device.plugged, 5)
     assert unplugged is not None
     delay = stop_delay(outputs(rover, "right"), unplugged, 5)
-    check_delay("serial port unplugged mid-write: the base's other wheel", delay, AT_ONCE)
+    # `unplugged` is when this test saw the port gone, one inspection round trip to the sim
+    # process after it went; the wheel may stop inside that round trip (seen: -0.7 ms).
+    check_delay("serial port unplugged mid-write: the base's other wheel", delay, AT_ONCE,
+                low=-0.02)
     assert "UNAVAILABLE" in client.expect("error", 5)
     untouched(rover, since)
     device.replug()
