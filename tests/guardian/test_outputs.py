@@ -122,7 +122,8 @@ def test_a_serial_controller_gets_its_stop_at_once(device: FakeSabertooth | Fake
         port = PortConfig("p", device.path, 9600)
         safer = SerialSafer(port, [StopFrame("m", "p", frame)], device.path)
         safer.open()
-        [action] = safer.make_safe(time.monotonic(), _later())
+        [action, drained] = safer.make_safe(time.monotonic(), _later())
+        assert drained.ok, drained.error
         assert action.ok, action.error
         deadline = _later(2.0)
         while device.channels[1].duty != 0.0 and time.monotonic() < deadline:
@@ -137,7 +138,8 @@ def test_an_smc_is_stopped_with_safe_start_rearmed() -> None:
         safer = SerialSafer(PortConfig("p", smc.path), [StopFrame("m", "p",
                                                                   pololu_smc.stop_motor())],
                             smc.path)
-        [action] = safer.make_safe(time.monotonic(), _later())
+        [action, drained] = safer.make_safe(time.monotonic(), _later())
+        assert drained.ok, drained.error
         assert action.ok, action.error
         deadline = _later(2.0)
         while smc.channel.duty != 0.0 and time.monotonic() < deadline:
@@ -151,9 +153,9 @@ def test_a_missing_serial_port_fails_its_frames_and_names_the_port() -> None:
     port = PortConfig("p", "/nonexistent/tty")
     safer = SerialSafer(port, [StopFrame("a", "p", b"\x00"), StopFrame("b", "p", b"\x01")],
                         port.port)
-    actions = safer.make_safe(time.monotonic(), _later())
-    assert [a.ok for a in actions] == [False, False]
-    assert all("could not open port /nonexistent/tty" in a.error for a in actions)
+    *frames, drained = safer.make_safe(time.monotonic(), _later())
+    assert [a.ok for a in frames] == [False, False] and not drained.ok
+    assert all("could not open port /nonexistent/tty" in a.error for a in frames)
 
 
 def test_the_daemon_opens_the_port_exclusively_while_the_guardian_holds_it_too() -> None:
@@ -169,7 +171,8 @@ def test_the_daemon_opens_the_port_exclusively_while_the_guardian_holds_it_too()
         daemon.flush()
         _until(lambda: device.channels[1].duty != 0.0)
         assert device.channels[1].duty == pytest.approx(0.5, abs=0.01)
-        [action] = safer.make_safe(time.monotonic(), _later())
+        [action, drained] = safer.make_safe(time.monotonic(), _later())
+        assert drained.ok, drained.error
         assert action.ok, action.error
         _until(lambda: device.channels[1].duty == 0.0)
         assert device.channels[1].duty == 0.0
@@ -185,7 +188,8 @@ def test_a_stale_handle_after_a_replug_is_reopened_for_the_stop() -> None:
         safer.open()
         device.replug()  # a new pty behind the same path: the guardian's handle is stale
         device.feed(sabertooth.drive(128, 1, 0.5))
-        [action] = safer.make_safe(time.monotonic(), _later())
+        [action, drained] = safer.make_safe(time.monotonic(), _later())
+        assert drained.ok, drained.error
         assert action.ok, action.error
         _until(lambda: device.channels[1].duty == 0.0)
         assert device.channels[1].duty == 0.0
@@ -237,3 +241,38 @@ def test_lgpio_claims_each_line_on_the_pinctrl_chip_and_tries_every_one() -> Non
     assert lgpio.claims == [(104, 5, 0), (104, 17, 1)]
     safer.close()
     assert lgpio.opened == []
+
+
+def test_the_first_part_stops_every_motor_and_comes_before_any_rest(pigpiod: FakePigpiod) -> None:
+    """Serial frames, then each bridge's power pin, then each chip's all-off; only then the
+    direction pins, each channel's full-off and the serial drain."""
+    from tether.guardian.plan import GuardianSeams, safers
+    from tether.guardian.watch import Guardian
+    from tether.robot.config import GuardianConfig, parse_config
+
+    bus, chip = FakeSMBus(1), FakePCA9685()
+    bus.attach(0x60, chip)
+    with FakeSabertooth(128) as saber:
+        config = parse_config({
+            "gpio": {"pin_factory": "pigpio"},
+            "pca9685": [{"name": "hat", "bus": 1, "address": 0x60}],
+            "serial": [{"name": "saber", "port": saber.path}],
+            "motor": [
+                {"name": "left", "driver": "gpio", "in1": 5, "in2": 6, "pwm": 12},
+                {"name": "m1", "driver": "hat", "chip": "hat", "hat": "adafruit", "motor": "M1"},
+                {"name": "s", "driver": "sabertooth", "port": "saber"},
+            ]}, "rover.toml")
+        seams = GuardianSeams("pigpio", (pigpiod.host, pigpiod.port), lambda _bus: bus,
+                              lambda port: port.port)
+        guardian = Guardian(["true"], safers(config, seams), GuardianConfig())
+        guardian.open_outputs()
+        now = time.monotonic()
+        first = [a.output for a in guardian.make_safe(now, released=False, part="first")]
+        rest = [a.output for a in guardian.make_safe(now, released=False, part="rest")]
+        for safer in guardian.safers:
+            safer.close()
+    where = f"[[serial]] 'saber' ({saber.path})"
+    assert first == [where, "GPIO12", "[[pca9685]] 'hat' all channels"]
+    assert rest[:3] == [f"{where} drained", "GPIO5", "GPIO6"]
+    assert sorted(rest[3:]) == ["[[pca9685]] 'hat' channel 10", "[[pca9685]] 'hat' channel 8",
+                                "[[pca9685]] 'hat' channel 9"]

@@ -16,12 +16,17 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from tether.robot.safe import ChannelOff, PinLevel, SafeState, StopFrame
 from tether.robot.wiring import ChipConfig, PortConfig
 
 log = logging.getLogger("tether.guardian")
+
+#: Which writes: those that stop every motor by themselves (a PWM or enable pin, a chip's
+#: all-off, a serial stop frame), the rest, or all. The guardian writes every safer's first part
+#: before any rest, so each motor stops after one write.
+Part = Literal["first", "rest", "all"]
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,9 @@ class Safer(Protocol):
         """The first motor it makes safe, for errors."""
         ...
 
-    def make_safe(self, since: float, deadline: float) -> list[Action]:
-        """Every output to its safe state by `deadline` (monotonic), each timed from `since`."""
+    def make_safe(self, since: float, deadline: float, part: Part = "all") -> list[Action]:
+        """Every output to its safe state by `deadline` (monotonic), each timed from `since`:
+        part "first" is the writes that stop each motor by themselves, "rest" the others."""
         ...
 
     def close(self) -> None:
@@ -81,6 +87,13 @@ def _attempt(output: str, motor: str, since: float, deadline: float,
         return Action(output, motor, False, (time.monotonic() - since) * 1000,
                       f"{type(exc).__name__}: {exc}")
     return Action(output, motor, True, (time.monotonic() - since) * 1000)
+
+
+def _pins_of(pins: Sequence[PinLevel], part: Part) -> list[PinLevel]:
+    """The power pins (order 0) first, the direction pins the rest."""
+    if part == "all":
+        return list(pins)
+    return [p for p in pins if (p.order == 0) == (part == "first")]
 
 
 def _pins(pins: Sequence[PinLevel]) -> str:
@@ -116,10 +129,10 @@ class PigpioSafer:
         pi.sl.s.settimeout(self.timeout)  # a hung pigpiod must not hang the guardian
         self._pi = pi
 
-    def make_safe(self, since: float, deadline: float) -> list[Action]:
-        """Each pin to its level; PWM on it ends."""
+    def make_safe(self, since: float, deadline: float, part: Part = "all") -> list[Action]:
+        """Each pin to its level; PWM on it ends (power pins are the first part)."""
         return [_attempt(f"GPIO{p.pin}", p.motor, since, deadline,
-                         partial(self._write, p.pin, p.level)) for p in self.pins]
+                         partial(self._write, p.pin, p.level)) for p in _pins_of(self.pins, part)]
 
     def _write(self, pin: int, level: int) -> None:
         if self._pi is None:
@@ -173,10 +186,10 @@ class LgpioSafer:
             lg.gpiochip_close(handle)
         raise FileNotFoundError("no /dev/gpiochip* labelled pinctrl-*: expected a Raspberry Pi")
 
-    def make_safe(self, since: float, deadline: float) -> list[Action]:
+    def make_safe(self, since: float, deadline: float, part: Part = "all") -> list[Action]:
         """Claim each pin as an output at its level (the daemon's claim ended with it)."""
         return [_attempt(f"GPIO{p.pin}", p.motor, since, deadline,
-                         partial(self._claim, p.pin, p.level)) for p in self.pins]
+                         partial(self._claim, p.pin, p.level)) for p in _pins_of(self.pins, part)]
 
     def _claim(self, pin: int, level: int) -> None:
         if self._handle is None:
@@ -223,17 +236,20 @@ class Pca9685Safer:
             self.close()
             raise
 
-    def make_safe(self, since: float, deadline: float) -> list[Action]:
-        """ALL_LED_OFF_H full-off, then each channel's OFF_H full-off."""
+    def make_safe(self, since: float, deadline: float, part: Part = "all") -> list[Action]:
+        """ALL_LED_OFF_H full-off (the first part), then each channel's OFF_H full-off."""
         from tether.protocols.pca9685 import ALL_LED_OFF_H, FULL, channel_register
 
         where = f"[[pca9685]] {self.chip.name!r}"
         motors = ", ".join(sorted({c.motor for c in self.channels}))
-        done = [_attempt(f"{where} all channels", motors, since, deadline,
-                         partial(self._write, ALL_LED_OFF_H, [FULL]))]
-        done += [_attempt(f"{where} channel {off.channel}", off.motor, since, deadline,
-                          partial(self._write, channel_register(off.channel), [0, 0, 0, FULL]))
-                 for off in self.channels]
+        done = [] if part == "rest" else [
+            _attempt(f"{where} all channels", motors, since, deadline,
+                     partial(self._write, ALL_LED_OFF_H, [FULL]))]
+        if part != "first":
+            done += [_attempt(f"{where} channel {off.channel}", off.motor, since, deadline,
+                              partial(self._write, channel_register(off.channel),
+                                      [0, 0, 0, FULL]))
+                     for off in self.channels]
         return done
 
     def _write(self, register: int, values: list[int]) -> None:
@@ -283,23 +299,31 @@ class SerialSafer:
         return serial.Serial(self.path, self.port.baudrate, timeout=self.timeout,
                              write_timeout=self.timeout, exclusive=False)
 
-    def make_safe(self, since: float, deadline: float) -> list[Action]:
-        """Every stop frame on the held handle (reopened once if it fails)."""
+    def make_safe(self, since: float, deadline: float, part: Part = "all") -> list[Action]:
+        """Every stop frame on the held handle (reopened once if it fails): written to the
+        kernel's buffer in the first part (microseconds), drained onto the line in the rest."""
         where = f"[[serial]] {self.port.name!r} ({self.path})"
-        return [_attempt(where, f.motor, since, deadline, partial(self._send, f))
-                for f in self.frames]
+        done = [] if part == "rest" else [
+            _attempt(where, f.motor, since, deadline, partial(self._send, f))
+            for f in self.frames]
+        if part != "first":
+            done.append(_attempt(f"{where} drained", self.motor, since, deadline, self._drain))
+        return done
 
     def _send(self, frame: StopFrame) -> None:
         try:
             if self._link is None:
                 raise OSError(f"{self.path} is not open")
             self._link.write(frame.frame)
-            self._link.flush()
         except Exception:
             self.close()
             self._link = self._opened()
             self._link.write(frame.frame)
-            self._link.flush()
+
+    def _drain(self) -> None:
+        if self._link is None:
+            raise OSError(f"{self.path} is not open")
+        self._link.flush()
 
     def close(self) -> None:
         """Close the guardian's handle (idempotent)."""

@@ -68,9 +68,13 @@ def safe_states(config: RobotConfig) -> list[SafeState]:
 
 
 def safers(config: RobotConfig, seams: GuardianSeams) -> list[Safer]:
-    """One safer per connection, fastest first: pins, then chips, then serial ports."""
+    """One safer per connection, the quickest writes first: serial frames (into the kernel's
+    buffer), then pins (a pigpiod round trip each), then chips (an I2C transfer each)."""
     pins, chips, ports = group(safe_states(config))
-    made: list[Safer] = []
+    port_configs = {p.name: p for p in config.ports}
+    made: list[Safer] = [
+        SerialSafer(port_configs[name], frames, seams.serial_path(port_configs[name]))
+        for name, frames in ports.items()]
     if pins and seams.gpio == "pigpio":
         assert seams.pigpio is not None
         made.append(PigpioSafer(pins, *seams.pigpio))
@@ -79,7 +83,4 @@ def safers(config: RobotConfig, seams: GuardianSeams) -> list[Safer]:
     chip_configs = {c.name: c for c in config.chips}
     made += [Pca9685Safer(chip_configs[name], offs, seams.open_bus)
              for name, offs in chips.items()]
-    port_configs = {p.name: p for p in config.ports}
-    made += [SerialSafer(port_configs[name], frames, seams.serial_path(port_configs[name]))
-             for name, frames in ports.items()]
     return made

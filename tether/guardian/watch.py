@@ -24,7 +24,7 @@ from typing import Any
 
 from tether.errors import HardwareError
 from tether.guardian import pulse
-from tether.guardian.outputs import Action, Safer
+from tether.guardian.outputs import Action, Part, Safer
 from tether.robot.config import GuardianConfig
 from tether.server import systemd
 
@@ -262,7 +262,8 @@ class Guardian:
         if not served and not killed and child.wait() > 0:  # it never served: no hurry
             return Ending(f"exited with status {child.returncode}", child.returncode, killed,
                           on_purpose, served)
-        self.last_actions = self.make_safe(since, released=False)
+        self.last_actions = self.make_safe(since, released=False, part="first")
+        self.last_actions += self.make_safe(since, released=False, part="rest")
         status = child.wait()
         self.last_actions += self.make_safe(since, released=True)
         if not killed:
@@ -280,14 +281,14 @@ class Guardian:
                     action.line())
         return Ending(why, status, killed, on_purpose, served)
 
-    def make_safe(self, since: float, *, released: bool) -> list[Action]:
+    def make_safe(self, since: float, *, released: bool, part: Part = "all") -> list[Action]:
         """Every safer that needs (or not) the daemon's lines released, each within the
         deadline, every output attempted."""
         deadline = since + self.settings.safe_deadline
         done: list[Action] = []
         for safer in (s for s in self.safers if s.needs_release == released):
             try:
-                done += safer.make_safe(since, deadline)
+                done += safer.make_safe(since, deadline, part)
             except Exception as exc:  # one family's failure never skips the next
                 log.exception("guardian: %s failed", type(safer).__name__)
                 done.append(Action(type(safer).__name__, "?", False,
