@@ -26,13 +26,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.faults.guarded_rig import (
-    SERVING,
     Hardware,
     all_safe_after,
     driving,
     gone,
     until,
 )
+from tether.demo.guardian import SERVING
 
 GPIO_NAMES, HAT_NAMES, SERIAL_NAMES = ("left", "right"), ("hat_left", "hat_right"), \
     ("saber", "claw", "smc")

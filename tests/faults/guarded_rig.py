@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tether.client import connect
+from tether.demo.guardian import SERVING
 from tether.sim.addresses import PREFIX, SimAddresses, host_port
 from tether.sim.client import SimClient
 
@@ -31,7 +31,6 @@ GPIO = {"left": (5, 6, 12), "right": (20, 21, 13)}
 #: Motors on an Adafruit HAT, by terminal.
 HAT = {"hat_left": "M1", "hat_right": "M2"}
 MOTORS = (*GPIO, *HAT, "saber", "claw", "smc")
-SERVING = re.compile(r"serving .* on (\S+).*; pid (\d+), (?:guardian pid (\d+)|no guardian)")
 #: Targets from the issue, and the bounds here (10x: CI is a noisy 2-core machine).
 DEATH_TARGET, HANG_TIMEOUT = 0.010, 0.2
 

@@ -26,6 +26,7 @@ from typing import Any
 from grpclib.events import RecvRequest, listen
 
 from tether.config import RobotConfig, parse_config
+from tether.demo.guardian import SERVING
 from tether.fakes.channel import DutyRecord
 from tether.robot.toml_text import to_toml
 from tether.server.background import BackgroundDaemon
@@ -397,7 +398,9 @@ class HostedDaemon(Process):
         )
         try:
             serving = self.expect("tether: serving")
-            self.daemon_pid = int(serving.rpartition("; pid ")[2].split(",")[0])
+            found = SERVING.search(serving)
+            assert found is not None, serving
+            self.daemon_pid = int(found[2])
             self.sim_addresses = SimAddresses.parse(self.expect(PREFIX))
             self.sim = self.timeline.sim = SimClient(self.sim_addresses.inspect)
             if not guardian and wait_for(self.timeline.ready, 10, 0.01) is None:

@@ -100,7 +100,7 @@ def test_without_the_guardian_a_dead_daemon_leaves_gpio_driving(hardware: Hardwa
 
 def test_a_restarted_daemon_serves_again_and_status_shows_what_the_guardian_did(
         tmp_path: Path) -> None:
-    from tests.faults.guarded_rig import SERVING
+    from tether.demo.guardian import SERVING
     from tether.status import show_status
 
     hardware = Hardware(tmp_path, restart="always")

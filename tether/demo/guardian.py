@@ -24,7 +24,8 @@ from tether.robot.toml_text import to_toml
 from tether.sim.addresses import PREFIX, SimAddresses
 from tether.sim.client import SimClient
 
-_SERVING = re.compile(r"serving .* on (\S+).*; pid (\d+), (?:guardian pid (\d+)|no guardian)")
+#: `tether serve`'s ready line (tether/server/daemon.py): address, daemon pid, guardian pid.
+SERVING = re.compile(r"serving .* on (\S+).*; pid (\d+), (?:guardian pid (\d+)|no guardian)")
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def _serve(config: Path, guarded: bool) -> Iterator[tuple[str, int, SimClient]]:
     try:
         if not ready.wait(60):
             raise RuntimeError("tether serve did not start:\n" + "".join(lines))
-        match = next(m for m in map(_SERVING.search, lines) if m)
+        match = next(m for m in map(SERVING.search, lines) if m)
         sim = SimClient(SimAddresses.parse(next(x for x in lines if x.startswith(PREFIX))).inspect)
         yield match[1], int(match[2]), sim
     finally:
