@@ -101,9 +101,7 @@ class Hardware:
         assert self.pigpio is not None
         pi = pigpio.pi(*self.pigpio)
         try:
-            return {pin: float(pi.read(pin)) if pi.get_mode(pin) != pigpio.OUTPUT or
-                    not _pwm(pi, pin) else _pwm(pi, pin)
-                    for pins in GPIO.values() for pin in pins}
+            return {pin: pin_duty(pi, pin) for pins in GPIO.values() for pin in pins}
         finally:
             pi.stop()
 
@@ -112,14 +110,15 @@ class Hardware:
             self.sim.close()
 
 
-def _pwm(pi: Any, pin: int) -> float:
-    """The pin's PWM duty, or 0 when it carries none (pigpio refuses to tell)."""
+def pin_duty(pi: Any, pin: int) -> float:
+    """The pin's PWM duty as pigpio reads it, or its level when it carries no PWM (pigpio then
+    refuses: "GPIO is not in use for PWM", as after the guardian's WRITE)."""
     import pigpio
 
     try:
         return float(pi.get_PWM_dutycycle(pin) / pi.get_PWM_range(pin))
     except pigpio.error:
-        return 0.0
+        return float(pi.read(pin))
 
 
 class Serve:

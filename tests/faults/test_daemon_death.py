@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.faults.guarded_rig import pin_duty
 from tests.faults.rig import (
     HostedDaemon,
     Processes,
@@ -138,15 +139,8 @@ def _pigpio_duties(daemon: HostedDaemon) -> dict[int, float]:
     assert daemon.sim_addresses is not None and daemon.sim_addresses.pigpio is not None
     host, _, port = daemon.sim_addresses.pigpio.rpartition(":")
     pi = pigpio.pi(host, int(port))
-
-    def duty(pin: int) -> float:
-        try:
-            return float(pi.get_PWM_dutycycle(pin) / pi.get_PWM_range(pin))
-        except pigpio.error:  # "GPIO is not in use for PWM": a plain level (the guardian's)
-            return float(pi.read(pin))
-
     try:
-        return {p: duty(p) for p in PWM_PINS}
+        return {p: pin_duty(pi, p) for p in PWM_PINS}
     finally:
         pi.stop()
 
