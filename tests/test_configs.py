@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.load import busy_cpu
 from tether.config import load_config, parse_config
 from tether.demo_configs import DEMO_CONFIGS, demo_config
 from tether.errors import ConfigError
@@ -26,6 +27,20 @@ def test_every_example_config_builds_and_drives_in_sim(path: Path) -> None:
         robot.bases["base"].stop()
     finally:
         robot.close()
+
+
+def test_a_simulated_controller_answering_late_on_a_busy_cpu_is_no_hardware_fault() -> None:
+    # The fake RoboClaw answers from a thread of this process: on a loaded machine its ACK
+    # came later than a real controller's 50 ms reply timeout and the base stopped with a
+    # HardwareError. The simulated seams give the reply the time a shared CPU needs.
+    with busy_cpu(16):  # the fake's threads start inside: on the busy CPU too
+        robot = build_robot(load_config(EXAMPLES / "roboclaw.toml"), sim=True)
+        try:
+            for power in (0.4, -0.4) * 30:
+                robot.bases["base"].set_power(power, 0.0)
+            robot.bases["base"].stop()
+        finally:
+            robot.close()
 
 
 def test_rover_toml_is_the_demo_rover_with_the_contract_names() -> None:

@@ -73,7 +73,11 @@ class PtySerialDevice(ABC):
             self._thread.start()
 
     def unplug(self) -> None:
-        """Yank the cable: the port vanishes, writes fail, reopening fails until replug()."""
+        """Yank the cable: the port vanishes, writes fail, reopening fails until replug().
+
+        The port hangs up only when its master's last user lets go, and a reader thread asleep
+        in select() holds it: so the reader is woken and waited for before the master closes,
+        and a write after this returns fails however late that thread runs."""
         with self._lock:
             if not self.plugged:
                 return
@@ -82,13 +86,17 @@ class PtySerialDevice(ABC):
             master, slave = self._master, self._slave
             self._master = self._slave = -1
             self._generation += 1
+            generation = self._generation
             os.write(self._wake_w, b"x")
-            os.close(slave)
-            os.close(master)
-            threading.Thread(
-                target=self._unplugged_clock, args=(self._generation,),
-                name="tether-fake-serial-unplugged", daemon=True,
-            ).start()
+            reader = self._thread
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(5)
+        os.close(slave)
+        os.close(master)
+        threading.Thread(
+            target=self._unplugged_clock, args=(generation,),
+            name="tether-fake-serial-unplugged", daemon=True,
+        ).start()
 
     def unplug_after(self, count: int) -> None:
         """Unplug once `count` more bytes have arrived (mid-packet if you like)."""
@@ -115,8 +123,8 @@ class PtySerialDevice(ABC):
         with self._lock:
             if self._closed:
                 return
-            self.unplug()
             self._closed = True
+        self.unplug()
         if self._thread is not None:
             self._thread.join(1)
         if self._wake_r >= 0:

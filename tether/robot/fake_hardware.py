@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from tether.robot.hardware import SIM_REPLY_TIMEOUT
 from tether.robot.wiring import ChipConfig, PortConfig
 
 if TYPE_CHECKING:
@@ -79,3 +80,8 @@ class FakeHardware:
         """The pty of the fake controller a family's fake builder put on this port."""
         path: str = self.devices[f"serial-{port.name}"].path
         return path
+
+    @property
+    def serial_reply_timeout(self) -> float:
+        """The fake controller shares a loaded CPU: it may answer late without being gone."""
+        return SIM_REPLY_TIMEOUT

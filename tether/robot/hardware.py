@@ -17,6 +17,13 @@ if TYPE_CHECKING:
     from tether.drivers.serial.link import SerialLink
 
 
+#: Seconds a real serial controller's reply may take (SerialLink's own default).
+REAL_REPLY_TIMEOUT = 0.05
+#: Seconds a simulated controller's reply may take: it answers from a thread or process that
+#: shares a loaded CPU with the daemon, and a late answer there is no hardware fault.
+SIM_REPLY_TIMEOUT = 0.5
+
+
 class Seams(Protocol):
     """Where the drivers plug in: real hardware or fakes standing in for it."""
 
@@ -30,6 +37,11 @@ class Seams(Protocol):
 
     def serial_path(self, port: PortConfig) -> str:
         """The device path a SerialLink opens for this [[serial]]."""
+        ...
+
+    @property
+    def serial_reply_timeout(self) -> float:
+        """Seconds a controller's reply may take before the link calls it lost."""
         ...
 
 
@@ -56,6 +68,11 @@ class RealHardware:
     def serial_path(self, port: PortConfig) -> str:
         """The path the config gives."""
         return port.port
+
+    @property
+    def serial_reply_timeout(self) -> float:
+        """A real controller answers within a few ms: 50 ms means it is gone."""
+        return REAL_REPLY_TIMEOUT
 
 
 class SharedDrivers:
@@ -92,6 +109,9 @@ class SharedDrivers:
             from tether.drivers.serial.link import SerialLink
 
             port = self._port_configs[name]
-            self._links[name] = SerialLink(self.seams.serial_path(port), port.baudrate)
+            self._links[name] = SerialLink(
+                self.seams.serial_path(port), port.baudrate,
+                timeout=self.seams.serial_reply_timeout,
+            )
             self.closers.append(self._links[name].close)
         return self._links[name]

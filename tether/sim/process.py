@@ -25,6 +25,7 @@ from typing import Any
 
 from tether.errors import HardwareError
 from tether.robot.config import PortConfig, RobotConfig
+from tether.robot.hardware import SIM_REPLY_TIMEOUT
 from tether.sim.addresses import PREFIX, SimAddresses, host_port
 from tether.sim.client import SimClient
 
@@ -188,6 +189,11 @@ class SimSeams:
     def serial_path(self, port: PortConfig) -> str:
         """The pty of the fake controller on [[serial]] `port`."""
         return self.addresses.serial[port.name]
+
+    @property
+    def serial_reply_timeout(self) -> float:
+        """The fake controller shares a loaded CPU: it may answer late without being gone."""
+        return SIM_REPLY_TIMEOUT
 
     def _close_factory(self) -> None:
         """Close the pigpio connection (before the fake pigpiod goes, so pigpio.py never reads
