@@ -38,6 +38,7 @@ def _shown(path: str) -> str:
         return Path(path).name
 REPORT = BENCH / "REPORT.md"
 PLOT = BENCH / "stop_delays.png"
+BUDGET_PLOT = BENCH / "pi_budget.png"
 BENCHES = ("session_bench", "drivers_bench", "api_bench", "client_bench", "attack_bench",
            "pigpiod_bench", "guardian_bench", "encoder_bench", "closed_loop_bench")
 BENCH_TIMEOUT = 1800.0  # seconds for any one bench; the soak gets its minutes on top
@@ -108,6 +109,9 @@ def bench_jobs(quick: bool, delays: Path) -> list[Run]:
                              "--delays", str(delays)]))
     jobs.append(Run("guardian_soak", [sys.executable, str(BENCH / "guardian_soak.py"),
                                       "--minutes", minutes]))
+    if os.geteuid() == 0:  # it makes cgroups
+        jobs.append(Run("pi_budget", [sys.executable, str(BENCH / "pi_budget.py"), *extra,
+                                      "--plot", str(BUDGET_PLOT)]))
     return jobs
 
 
@@ -403,9 +407,20 @@ def write_report(jobs: list[Run], faults: Run | None, delays: tuple[Delays, Dela
         f"![stop delays per fault]({PLOT.name})", "",
         "Soak stop delays (this run's soak, by cause and by the fault injected at the "
         "session's end):", "", *delay_summary(delays[1]), "",
+        *budget_section(jobs),
         *raw_outputs([*jobs, *([faults] if faults else [])]),
     ]
     REPORT.write_text("\n".join(lines))
+
+
+def budget_section(jobs: list[Run]) -> list[str]:
+    """The stop delays per emulated CPU budget (bench/pi_budget.py), when it ran."""
+    if not any(j.name == "pi_budget" and j.code == 0 for j in jobs):
+        return []
+    return ["## Stop delays per CPU budget", "",
+            "The daemon and the guardian each confined to a share of one core of this machine "
+            "(bench/pi_budget.py): emulated budgets, not Pi measurements.", "",
+            f"![stop delays per CPU budget]({BUDGET_PLOT.name})", ""]
 
 
 def main() -> int:
