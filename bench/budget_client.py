@@ -3,7 +3,9 @@
 
   drive ADDRESS BASE WINDOW [HZ]   a teleop client: set_power at HZ (20) in one session; after each
                                    reply prints "beat SENT REPLIED" (monotonic seconds); a line
-                                   "end" on stdin ends the session gracefully ("ended T" first)
+                                   "end" on stdin ends the session gracefully ("ended T" first),
+                                   "freeze" hangs it between two commands: it prints "frozen SENT
+                                   REPLIED" of its last command and SIGSTOPs itself
   rtt ADDRESS BASE COUNT           COUNT monitored set_power round trips: prints JSON seconds
   beats ADDRESS SECONDS THREADS    heartbeats/s one client process gets through, THREADS sessions
 """
@@ -11,7 +13,9 @@
 from __future__ import annotations
 
 import json
+import os
 import select
+import signal
 import sys
 import threading
 import time
@@ -31,8 +35,13 @@ def drive(address: str, base: str, window: float, hz: float) -> None:
             wheels.set_power(0.5, 0.0)
             print(f"beat {sent:.6f} {time.monotonic():.6f}", flush=True)
             next_at += period
+            replied = time.monotonic()
             ready, _, _ = select.select([sys.stdin], [], [], max(0.0, next_at - time.monotonic()))
-            if ready and sys.stdin.readline().strip() == "end":
+            line = sys.stdin.readline().strip() if ready else ""
+            if line == "freeze":  # no command in flight: the daemon's deadline is fixed now
+                print(f"frozen {sent:.6f} {replied:.6f}", flush=True)
+                os.kill(os.getpid(), signal.SIGSTOP)
+            if line == "end":
                 print(f"ended {time.monotonic():.6f}", flush=True)
                 break
             next_at = max(next_at, time.monotonic() - period)

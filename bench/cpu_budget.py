@@ -13,6 +13,8 @@ from pathlib import Path
 V1 = Path("/sys/fs/cgroup/cpu")
 V2 = Path("/sys/fs/cgroup")
 PERIOD_US = 10_000
+#: The kernel's smallest quota per period (1 ms): a smaller share gets a longer period.
+MIN_QUOTA_US = 1_000
 
 
 def _own_cgroup(controller: str) -> str:
@@ -41,15 +43,21 @@ class CpuBudget:
         if share is not None and not 0.01 <= share <= 64:
             raise ValueError(f"CPU share {share!r}: expected 0.01-64 cores or None")
         self.kind, self.home = hierarchy()
+        if share is not None and share * period_us < MIN_QUOTA_US:
+            period_us = round(MIN_QUOTA_US / share)
         self.share, self.period_us = share, period_us
         self.path = self.home / name
         self.path.mkdir()
         quota = -1 if share is None else round(share * period_us)
-        if self.kind == "v1":
-            (self.path / "cpu.cfs_period_us").write_text(str(period_us))
-            (self.path / "cpu.cfs_quota_us").write_text(str(quota))
-        else:
-            (self.path / "cpu.max").write_text(f"{'max' if quota < 0 else quota} {period_us}")
+        try:
+            if self.kind == "v1":
+                (self.path / "cpu.cfs_period_us").write_text(str(period_us))
+                (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+            else:
+                (self.path / "cpu.max").write_text(f"{'max' if quota < 0 else quota} {period_us}")
+        except OSError:
+            self.path.rmdir()
+            raise
 
     def describe(self) -> str:
         """How the budget is made, for the bench's output."""
