@@ -152,8 +152,9 @@ def main() -> None:
           f"{unguarded.gpio_driven} of {4 * runs} GPIO and HAT wheels still at 0.5 after 1 s "
           f"(never stopped), serial controllers stopped by their own timeout at "
           f"{_percentiles(unguarded.serial_stops)}")
-    print(f"2. of which the kernel's teardown of the killed daemon (SIGKILL -> its pidfd "
-          f"readable, before which no process can know): {_percentiles(death.teardown)}; "
+    print(f"2. the kernel's teardown of the killed daemon (SIGKILL -> its pidfd readable; the "
+          f"guardian does not wait for it, it watches the daemon's sentinel threads): "
+          f"{_percentiles(death.teardown)}; "
           f"GPIO wheels at 0: {_percentiles(death.gpio)}; HAT wheels at 0: "
           f"{_percentiles(death.hat)}; serial controllers at 0: "
           f"{_percentiles(death.serial)}   no target")

@@ -2,7 +2,8 @@
 real daemon (or, told to, stops beating one way or another), and says READY.
 
     python child.py HOST PORT MODE     MODE: beat | no-loop-beats | no-watchdog-beats |
-                                             never-ready | exit-at-once | stop-on-term
+                                             never-ready | exit-at-once | stop-on-term |
+                                             heavy (beat, with 400 MiB written: a slow teardown)
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ def main() -> int:
     pulse = Pulse.from_environ()
     assert pulse is not None, "started without a guardian"
     pulse.die_with_guardian()
+    if mode == "heavy":
+        held = bytearray(400 << 20)
+        held[::4096] = b"\x01" * len(range(0, len(held), 4096))  # every page resident
+    pulse.start_sentinels()
     pi = pigpio.pi(host, port)
     pi.set_PWM_dutycycle(12, 128)
     pi.write(5, 1)

@@ -4,6 +4,7 @@ from the guardian's own pigpiod connection, restarts stay within their budget.""
 from __future__ import annotations
 
 import os
+import select
 import signal
 import sys
 import threading
@@ -16,6 +17,7 @@ import pytest
 from tether.fakes.pigpiod import FakePigpiod
 from tether.guardian import GAVE_UP, Guardian
 from tether.guardian.outputs import PigpioSafer
+from tether.guardian.pulse import thread_pidfds
 from tether.robot.config import GuardianConfig
 from tether.robot.safe import PinLevel
 
@@ -95,6 +97,32 @@ def test_a_killed_daemon_has_its_outputs_safe_within_ten_ms_target(
     assert delay < 0.1, f"{delay * 1000:.1f} ms from SIGKILL to safe (target 10 ms, bound 10x)"
     actions = running.guardian.last_actions
     assert [(a.output, a.ok) for a in actions] == [("GPIO12", True), ("GPIO5", True)]
+
+
+@pytest.mark.skipif(not thread_pidfds(), reason="pidfd_open(PIDFD_THREAD) needs Linux 6.9")
+def test_a_killed_daemon_is_seen_dead_before_the_kernel_has_torn_it_down(
+        pigpiod: FakePigpiod) -> None:
+    # A killed process's pidfd and pipes report its death only once its last thread has freed
+    # its memory (400 MiB here: tens of ms; ~9 ms for the real daemon). The guardian watches
+    # the daemon's sentinel threads, which are gone within a fraction of a ms.
+    running = Running(_guardian(pigpiod, "heavy", restart="never"))
+    pid = running.daemon_pid()
+    _driven(pigpiod, timeout=30)
+    pidfd = os.pidfd_open(pid)
+    try:
+        killed = time.monotonic()
+        os.kill(pid, signal.SIGKILL)
+        select.select([pidfd], [], [], 10)
+        torn_down = time.monotonic() - killed
+    finally:
+        os.close(pidfd)
+    delay = _safe_after(pigpiod, killed)
+    running.thread.join(10)
+    print(f"SIGKILL -> pidfd {torn_down * 1000:.1f} ms, -> safe {delay * 1000:.1f} ms")
+    assert torn_down > 0.005, f"teardown of 400 MiB took only {torn_down * 1000:.1f} ms"
+    assert delay < torn_down / 2, (
+        f"safe {delay * 1000:.1f} ms after SIGKILL; the kernel's teardown took "
+        f"{torn_down * 1000:.1f} ms: the guardian waited for it")
 
 
 @pytest.mark.parametrize("mode", ["no-loop-beats", "no-watchdog-beats"])

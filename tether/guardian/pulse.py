@@ -3,8 +3,15 @@ watchdog thread, one byte each on a pipe the guardian reads; and the daemon's ow
 guardian is gone (no unsupervised daemon drives motors).
 
 Bytes on the pipe: ``L`` the event loop ran, ``W`` the watchdog thread ran, ``R`` the daemon
-serves, ``S`` the daemon is stopping on purpose. A write never blocks: a full pipe (a guardian
-that is slow to read) drops the byte, and a closed one means the guardian died.
+serves, ``S`` the daemon is stopping on purpose, ``T<tid>;`` a sentinel thread's id (sent once
+per sentinel at start). A write never blocks: a full pipe (a guardian that is slow to read)
+drops the byte, and a closed one means the guardian died.
+
+Why sentinels: a killed process's pidfd and pipes report its death only after its last thread
+has torn its address space down (about 9 ms for the daemon, most of the time from SIGKILL to
+a safe rover), while its other threads are gone within about 0.1 ms. The guardian watches two
+threads that end only with the process (pidfd_open with PIDFD_THREAD, Linux 6.9 and later); the
+first to end is never the one doing the teardown.
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ import errno
 import json
 import logging
 import os
+import re
 import signal
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +47,25 @@ ENV_TEST_HOOKS = "TETHER_TEST_HOOKS"
 
 LOOP, WATCHDOG, READY, STOPPING = b"L", b"W", b"R", b"S"
 _PR_SET_PDEATHSIG = 1
+#: pidfd_open's flag for one thread rather than its whole process (Linux 6.9).
+PIDFD_THREAD = os.O_EXCL
+SENTINELS = 2
+_SENTINEL = re.compile(rb"T(\d+);")
+
+
+def thread_pidfds() -> bool:
+    """Whether this kernel gives a pidfd for one thread (PIDFD_THREAD)."""
+    try:
+        fd = os.pidfd_open(threading.get_native_id(), PIDFD_THREAD)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+def sentinel_ids(data: bytes) -> list[int]:
+    """The sentinel thread ids in bytes read from the pulse pipe."""
+    return [int(m) for m in _SENTINEL.findall(data)]
 
 
 class Pulse:
@@ -47,6 +75,7 @@ class Pulse:
         self.fd, self.every, self.guardian_pid = fd, every, guardian_pid
         self.on_lost: Callable[[], None] = lambda: None
         self._lost = False
+        self._sentinel_pipe: tuple[int, int] | None = None
         self._loop_handle: asyncio.TimerHandle | None = None
         os.set_blocking(fd, False)
 
@@ -66,6 +95,24 @@ class Pulse:
                         "this daemon that its guardian died", ctypes.get_errno())
         if self.guardian_pid and os.getppid() != self.guardian_pid:
             self._guardian_gone("its parent is no longer the guardian")
+
+    def start_sentinels(self) -> None:
+        """Start threads that end only with this process, and tell the guardian their ids."""
+        idle_r, idle_w = os.pipe()  # nobody ever writes idle_w, and it stays open
+        self._sentinel_pipe = (idle_r, idle_w)
+        ids: list[int] = []
+        started = threading.Barrier(SENTINELS + 1)
+
+        def wait_for_the_end() -> None:
+            ids.append(threading.get_native_id())
+            started.wait()
+            while True:
+                os.read(idle_r, 1)
+
+        for _ in range(SENTINELS):
+            threading.Thread(target=wait_for_the_end, name="tether-sentinel", daemon=True).start()
+        started.wait(10)
+        self.send(b"".join(b"T%d;" % tid for tid in ids))
 
     def send(self, what: bytes) -> None:
         """One byte to the guardian; a dead guardian ends this daemon (once)."""

@@ -1,5 +1,6 @@
 """The guardian's process: it starts the daemon as its child, learns of its death at once (a
-pidfd, and EOF on the pulse pipe), kills it when its event loop or watchdog thread stops beating,
+pidfd on each of its sentinel threads, before the kernel's teardown; the process's pidfd and EOF
+on the pulse pipe after it), kills it when its event loop or watchdog thread stops beating,
 makes every output safe from here, and restarts it within a crash budget.
 
 It holds no hardware the daemon drives and does nothing slow after a death: every connection is
@@ -189,6 +190,7 @@ class Guardian:
 
     def _until_dead(self, child: subprocess.Popen[bytes], beats_r: int) -> Ending:
         pidfd = os.pidfd_open(child.pid)
+        sentinels: list[int] = []  # pidfds of the daemon's sentinel threads (tether.guardian.pulse)
         poller = select.poll()
         for fd in (pidfd, beats_r, self._wake_r):
             poller.register(fd, select.POLLIN)
@@ -207,7 +209,9 @@ class Guardian:
                     wait = min(wait, next_watchdog - now)
                 events = dict(poller.poll(max(0.0, wait) * 1000))
                 now = time.monotonic()
-                if pidfd in events:
+                if pidfd in events or any(fd in events for fd in sentinels):
+                    if pidfd not in events:  # it is dying; should a sentinel ever end alone,
+                        child.kill()  # the daemon must not outlive the outputs made safe
                     return self._dead(child, now, "exited", killed=False, on_purpose=stopping,
                                       served=ready)
                 if beats_r in events:
@@ -216,6 +220,11 @@ class Guardian:
                         return self._dead(child, now, "exited", killed=False,
                                           on_purpose=stopping, served=ready)
                     beats.heard(data, now)
+                    for tid in pulse.sentinel_ids(data):
+                        thread_fd = _sentinel_pidfd(child.pid, tid)
+                        if thread_fd is not None:
+                            sentinels.append(thread_fd)
+                            poller.register(thread_fd, select.POLLIN)
                     if pulse.READY in data and not ready:
                         ready = True
                         beats.restart(now)
@@ -234,7 +243,8 @@ class Guardian:
                     return self._kill(child, now, self._hang_reason(ready, stopping, beats, now),
                                       served=ready)
         finally:
-            os.close(pidfd)
+            for fd in (pidfd, *sentinels):
+                os.close(fd)
 
     @staticmethod
     def _hang_reason(ready: bool, stopping: bool, beats: pulse.Beats, now: float) -> str:
@@ -259,7 +269,9 @@ class Guardian:
         """Outputs safe first: pigpiod and buses at once, lines and ports once the child is
         reaped (at once for a child that is already dead); then the report. A daemon that
         exited with an error before it served drove nothing: it only said why."""
-        if not served and not killed and child.wait() > 0:  # it never served: no hurry
+        # It never served and said why (reaped already when its pidfd told): no hurry. One
+        # seen dying through a sentinel is not reaped yet: it may have driven; safe it now.
+        if not served and not killed and child.poll() is not None and child.returncode > 0:
             return Ending(f"exited with status {child.returncode}", child.returncode, killed,
                           on_purpose, served)
         self.last_actions = self.make_safe(since, released=False, part="first")
@@ -307,3 +319,17 @@ class Guardian:
                 pass
         except BlockingIOError:
             pass
+
+
+def _sentinel_pidfd(pid: int, tid: int) -> int | None:
+    """A pidfd on thread `tid` of process `pid`, or None: a kernel before 6.9 (no
+    PIDFD_THREAD; the process's own pidfd still tells, later), or no such thread of it."""
+    if not os.path.exists(f"/proc/{pid}/task/{tid}"):
+        log.warning("guardian: daemon pid %d named sentinel thread %d, which it does not have",
+                    pid, tid)
+        return None
+    try:
+        return os.pidfd_open(tid, pulse.PIDFD_THREAD)
+    except OSError as exc:
+        log.debug("guardian: no thread pidfd (%s): a death is seen after the teardown", exc)
+        return None

@@ -308,6 +308,7 @@ async def serve(config: RobotConfig, *, sim: bool = False, listen: str | None = 
     guardian = Pulse.from_environ()
     if guardian is not None:
         guardian.die_with_guardian()
+        guardian.start_sentinels()
     daemon = Daemon(config, sim=sim, listen=listen)
     bound = await daemon.start()
     daemon.install_signal_handlers()
