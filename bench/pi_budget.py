@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -774,8 +775,17 @@ def main() -> None:
     all_figures: list[Figures] = []
     try:
         for i, (label, share) in enumerate(chosen):
-            all_figures.append(run_budget(label, share, args, f"{tag}-{i}"))
-            report(i + 2, all_figures[-1], all_figures[0].results)
+            try:
+                figures = run_budget(label, share, args, f"{tag}-{i}")
+            except Exception as exc:
+                traceback.print_exc(file=sys.stderr)
+                print(f"{i + 2}. {label}: the run failed: {type(exc).__name__}: "
+                      f"{str(exc)[:300]}", flush=True)
+                if not all_figures:
+                    raise
+                continue
+            all_figures.append(figures)
+            report(i + 2, figures, all_figures[0].results)
             save(all_figures, args)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
