@@ -17,10 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import queue
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -33,6 +30,7 @@ from figures import percentile
 from grpclib.client import Channel, UnaryUnaryMethod
 from grpclib.const import Cardinality, Handler
 from grpclib.server import Server, Stream
+from processes import Child, cpu_seconds, free_port, rss_mib
 
 # viam component modules must be imported before connecting.
 from viam.components.base import Base
@@ -147,13 +145,6 @@ def spread(values: list[float]) -> str:
     """p50, p99 and max of a list of seconds."""
     return (f"p50 {ms(percentile(values, 0.5))}  p99 {ms(percentile(values, 0.99))}"
             f"  max {ms(max(values))}")
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # -- 1. round trips --------------------------------------------------------------------------
@@ -335,59 +326,6 @@ def report_round_trips(sizes: Sizes) -> None:
 # -- 2 and 3. kill and hang ------------------------------------------------------------------
 
 
-class Child:
-    """A subprocess whose output lines arrive on a queue, so waiting for one has a timeout."""
-
-    def __init__(self, argv: list[str]) -> None:
-        self.process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            text=True, cwd=ROOT,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, name=f"pump-{self.process.pid}", daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, prefix: str, timeout: float) -> str:
-        """The first new output line starting with prefix; RuntimeError (with output) if none."""
-        until = time.monotonic() + timeout
-        while (left := until - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=min(left, 0.1))
-            except queue.Empty:
-                if self.process.poll() is not None and self.lines.empty():
-                    break
-                continue
-            self.seen.append(line)
-            if line.startswith(prefix):
-                return line
-        raise RuntimeError(f"{self.process.args!r} never printed {prefix!r}: {self.seen[-20:]}")
-
-    def drain(self) -> list[str]:
-        """Every output line not read yet."""
-        lines = []
-        while not self.lines.empty():
-            lines.append(self.lines.get_nowait())
-        self.seen.extend(lines)
-        return lines
-
-    def close(self, signum: int = signal.SIGKILL, timeout: float = 10.0) -> int:
-        """Send signum if it still runs, wait, SIGKILL on timeout; the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
-            if signum != signal.SIGKILL:
-                self.process.send_signal(signal.SIGCONT)  # a stopped child must run to exit
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait(timeout)
-
-
 def demo_argv(address: str, linear: float) -> list[str]:
     """tether.demo_client: raw grpclib stubs, SetPower with viam-sid at 20 Hz."""
     return [sys.executable, "-m", "tether.demo_client", address, str(linear)]
@@ -511,22 +449,6 @@ def report_daemon_runs(sizes: Sizes) -> None:
 
 
 # -- 4. idle daemon process ------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, from /proc/<pid>/stat."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mib(pid: int) -> float:
-    """VmRSS of a process in MiB, from /proc/<pid>/status."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 def sample(pid: int, seconds: float) -> tuple[float, float]:

@@ -23,7 +23,6 @@ from pathlib import Path
 from api_bench import (
     LoopThread,
     echo_call,
-    free_port,
     spread,
     start_echo_server,
     stop_echo_server,
@@ -31,6 +30,7 @@ from api_bench import (
 )
 from figures import percentile
 from grpclib.client import Channel
+from processes import free_port
 
 from tether.client import connect
 from tether.demo_configs import demo_config

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from grpclib.client import Channel
 from grpclib.exceptions import GRPCError, StreamTerminatedError
+from processes import cpu_seconds
 
 from tether.wire.proto.rpc.v1 import auth_grpc, auth_pb2
 
@@ -72,11 +72,6 @@ def start_daemon(folder: Path, key_id: str, secret: str, port: int) -> subproces
         errors = daemon.stderr.read() if daemon.stderr else ""
         raise SystemExit(f"daemon did not start: {line!r} {errors}")
     return daemon
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def guess_secrets(

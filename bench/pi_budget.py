@@ -25,7 +25,6 @@ import itertools
 import json
 import math
 import os
-import queue
 import shutil
 import signal
 import statistics
@@ -44,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cpu_budget import CpuBudget, hierarchy, move_home
 from figures import percentile
+from processes import Child, cpu_seconds, free_port, rss_mib
 
 from tether.demo.guardian import SERVING
 from tether.sim.addresses import PREFIX, SimAddresses
@@ -168,15 +168,6 @@ def rover_toml(web_port: int) -> str:
     )
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def children(pid: int) -> list[int]:
     try:
         text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
@@ -192,19 +183,6 @@ def cmdline(pid: int) -> str:
         return ""
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 class Served:
     """`tether serve --sim` with the guardian in one budget from its first instruction, each
     daemon it starts moved into another as soon as it appears (within ~1 ms), the
@@ -212,29 +190,18 @@ class Served:
 
     def __init__(self, config: Path, guardian: CpuBudget, daemon: CpuBudget) -> None:
         self.guardian_budget, self.daemon_budget = guardian, daemon
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
         self.placed: set[int] = set()
         self._closing = threading.Event()
         command = (f"echo $$ > {guardian.procs_file} && exec {sys.executable} -m tether serve "
                    f"{config} --sim")
         self.started = time.monotonic()
-        self.process = subprocess.Popen(
-            ["sh", "-c", command], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, text=True, start_new_session=True, cwd=ROOT,
-            env=CHILD_ENV,
-        )
-        threading.Thread(target=self._pump, daemon=True).start()
+        self.child = Child(["sh", "-c", command], env=CHILD_ENV, new_session=True)
+        self.process = self.child.process
         threading.Thread(target=self._place, daemon=True).start()
         self.address, self.daemon_pid, self.guardian_pid = self.wait_serving(120)
         self.ready_after = time.monotonic() - self.started
-        sim_line = self.wait_line(PREFIX, 30)
+        sim_line = self.child.wait_for(PREFIX, 30)
         self.sim = SimClient(SimAddresses.parse(sim_line).inspect)
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
 
     def _place(self) -> None:
         """Every 1 ms: a new child of the guardian goes to its budget."""
@@ -252,22 +219,8 @@ class Served:
                         self.placed.add(child)
             time.sleep(0.001)
 
-    def wait_line(self, prefix: str, timeout: float) -> str:
-        until = time.monotonic() + timeout
-        while (left := until - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=min(left, 0.1))
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    break
-                continue
-            self.seen.append(line)
-            if line.startswith(prefix) or (prefix == "serving" and SERVING.search(line)):
-                return line
-        raise RuntimeError(f"tether serve never printed {prefix!r}: {self.seen[-30:]}")
-
     def wait_serving(self, timeout: float) -> tuple[str, int, int]:
-        match = SERVING.search(self.wait_line("serving", timeout))
+        match = SERVING.search(self.child.wait_for(SERVING, timeout))
         assert match is not None and match[3]
         return match[1], int(match[2]), int(match[3])
 
@@ -287,55 +240,9 @@ class Served:
 # -- the clients --------------------------------------------------------------------------------
 
 
-class Client:
-    """bench/budget_client.py in its own process; its lines on a queue."""
-
-    def __init__(self, *args: str) -> None:
-        self.args = args
-        self.process = subprocess.Popen(
-            [sys.executable, str(CLIENT), *args], stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, stdin=subprocess.PIPE, text=True, cwd=ROOT,
-            env=CHILD_ENV,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, prefix: str, timeout: float) -> str:
-        until = time.monotonic() + timeout
-        while (left := until - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=min(left, 0.1))
-            except queue.Empty:
-                if self.process.poll() is not None and self.lines.empty():
-                    break
-                continue
-            self.seen.append(line)
-            if line.startswith(prefix):
-                return line
-        raise RuntimeError(f"client {self.args} never printed {prefix!r}: "
-                           f"{self.seen[-10:]}")
-
-    def drain(self) -> list[str]:
-        while not self.lines.empty():
-            self.seen.append(self.lines.get_nowait())
-        return self.seen
-
-    def send(self, line: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.kill()
-        self.process.wait(10)
+def start_client(*args: str) -> Child:
+    """bench/budget_client.py in its own process (a line on its stdin steers it)."""
+    return Child([sys.executable, str(CLIENT), *args], stdin=subprocess.PIPE, env=CHILD_ENV)
 
 
 def wait_zero(sim: SimClient, names: tuple[str, ...], since: float, timeout: float) -> float:
@@ -349,9 +256,9 @@ def wait_zero(sim: SimClient, names: tuple[str, ...], since: float, timeout: flo
     raise RuntimeError(f"outputs {names} still driven {timeout} s later: {sim.duties()}")
 
 
-def driving(served: Served, run: int) -> Client:
+def driving(served: Served, run: int) -> Child:
     """A drive client on "base", moving; the fault lands at a different point of its cycle."""
-    client = Client("drive", served.address, "base", str(WINDOW))
+    client = start_client("drive", served.address, "base", str(WINDOW))
     client.wait_for("driving", 60)
     until = time.monotonic() + 10
     while not all(abs(served.sim.duties()[n]) > 0.4 for n in MEASURED):
@@ -428,7 +335,7 @@ def daemon_kill(served: Served, run: int) -> float:
 
 
 def round_trips(served: Served, count: int) -> list[float]:
-    client = Client("rtt", served.address, "base", str(count))
+    client = start_client("rtt", served.address, "base", str(count))
     try:
         line = client.wait_for("[", 300)
         times: list[float] = json.loads(line)
@@ -438,7 +345,7 @@ def round_trips(served: Served, count: int) -> list[float]:
 
 
 def heartbeats_per_s(served: Served, seconds: float) -> float:
-    client = Client("beats", served.address, str(seconds), "4")
+    client = start_client("beats", served.address, str(seconds), "4")
     try:
         found = json.loads(client.wait_for("{", seconds + 120))
         return float(found["beats"] / found["seconds"])
@@ -455,7 +362,7 @@ class Load:
 
     served: Served
     web_port: int
-    teleop: Client | None = None
+    teleop: Child | None = None
     status_runs: int = 0
     status_failures: int = 0
     page_frames: int = 0
@@ -464,7 +371,7 @@ class Load:
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def start(self) -> None:
-        self.teleop = Client("drive", self.served.address, "teleop", str(WINDOW))
+        self.teleop = start_client("drive", self.served.address, "teleop", str(WINDOW))
         self.teleop.wait_for("driving", 60)
         for target in (self._status, self._page):
             thread = threading.Thread(target=target, daemon=True)
