@@ -56,3 +56,27 @@ def test_base_built_at_the_thread_limit_stops_its_wheels_on_the_callers_thread()
     assert [m.power for m in motors] == [0.0] * 4
     assert len(refused) <= 3, f"retried a worker on a stop path: {refused}"
     base.close()
+
+
+def test_each_wheel_is_stopped_once_per_base_stop_not_by_its_worker_too() -> None:
+    """The caller and a wheel's worker both get the job; whoever claims it first runs it (on
+    pigpio a wheel's stop is several round trips: twice would double a stop's work)."""
+    before = set(threading.enumerate())
+    base, motors = four_wheels()
+    workers = {t for t in set(threading.enumerate()) - before if t.name.startswith("tether-stop-")}
+    assert len(workers) == 3
+    stops = dict.fromkeys((m.name for m in motors), 0)
+    for motor in motors:
+        def counted(motor: FakeMotor = motor, stop: object = motor.stop) -> None:
+            stops[motor.name] += 1
+            stop()  # type: ignore[operator]
+        motor.stop = counted  # type: ignore[method-assign]
+    for _ in range(20):
+        base.set_power(0.3, 0)
+        base.stop()
+    base.close()  # the workers end after the jobs queued before
+    for worker in workers:
+        worker.join(5)
+        assert not worker.is_alive()
+    assert all(m.power == 0.0 for m in motors)
+    assert stops == dict.fromkeys(stops, 21), stops  # 20 stops, then close() stops once more

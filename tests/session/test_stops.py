@@ -134,3 +134,28 @@ def test_stop_event_reports_delay_from_deadline(
     assert event.deadline == deadline
     assert event.delay == pytest.approx(0.25)
     assert "'base' stopped (expired)" in event.describe()
+
+
+def test_end_soon_returns_before_a_blocked_stop_and_the_watchdog_reports_it(
+    live_manager: SessionManager, events: Events
+) -> None:
+    """What the daemon's event loop calls when a session's last connection closed: it must not
+    wait for the stops, and an overrun is still reported (by the watchdog)."""
+    release = threading.Event()
+    stuck, fine = Recorder("stuck", block=release), Recorder("fine")
+    live_manager.add_listener(events)
+    session = live_manager.start(heartbeat_window=0.5)
+    with to_context(session):
+        safety_monitor(stuck)
+        safety_monitor(fine)
+    started = time.monotonic()
+    assert live_manager.end_soon(session.id)
+    assert time.monotonic() - started < 0.25  # stop_timeout is 0.5
+    assert stuck.entered.wait(5)
+    until = time.monotonic() + 5
+    while time.monotonic() < until and not {"fine", "stuck"} <= {e.resource for e in events.items}:
+        time.sleep(0.01)
+    outcomes = {e.resource: e.outcome for e in events.items}
+    release.set()
+    assert outcomes == {"fine": StopOutcome.STOPPED, "stuck": StopOutcome.TIMEOUT}
+    assert live_manager.sessions() == [] and not live_manager.end_soon(session.id)

@@ -69,6 +69,9 @@ class GpioMotor(Motor):
         self._devices: list[Any] = []
         self._enable: DigitalOutputDevice | None = None
         self._forward = True
+        #: The value each device was last set to here, when known: a repeated command skips
+        #: the writes that would change nothing (on pigpio, each is two or three round trips).
+        self._written: dict[Any, float] = {}
         try:
             if self.layout == "in1_in2":
                 self._a = self._add(PWMOutputDevice(in1, frequency=frequency, pin_factory=factory))
@@ -114,32 +117,43 @@ class GpioMotor(Motor):
         magnitude = abs(duty)
         if self.layout == "in1_in2":
             if forward:
-                self._b.value = 0
-                self._a.value = magnitude
+                self._set(self._b, 0)
+                self._set(self._a, magnitude)
             else:
-                self._a.value = 0
-                self._b.value = magnitude
+                self._set(self._a, 0)
+                self._set(self._b, magnitude)
         else:
-            if forward != self._forward and self._speed.value:
-                self._speed.value = 0
+            if forward != self._forward:
+                self._set(self._speed, 0)
             if self.layout == "in1_in2_pwm":
-                self._a.value = forward
-                self._b.value = not forward
+                self._set(self._a, forward)
+                self._set(self._b, not forward)
             else:
-                self._a.value = forward
-            self._speed.value = magnitude
+                self._set(self._a, forward)
+            self._set(self._speed, magnitude)
         self._forward = forward
-        if self._enable is not None and not self._enable.value:
-            self._enable.on()
+        if self._enable is not None:
+            self._set(self._enable, 1)
+
+    def _set(self, device: Any, value: float) -> None:
+        """Write value unless this motor already wrote it; a failed write leaves it unknown."""
+        if self._written.get(device) == value:
+            return
+        self._written.pop(device, None)
+        device.value = value
+        self._written[device] = value
 
     def _stop_hw(self) -> None:
+        """Every pin off, unconditionally (never trusting what was written before)."""
         first_error: Exception | None = None
         for device in self._stop_order:
+            self._written.pop(device, None)
             try:
-                if device.value:
-                    device.off()
+                device.off()
             except Exception as exc:
                 first_error = first_error or exc
+            else:
+                self._written[device] = 0
         if first_error is not None:
             raise first_error
 

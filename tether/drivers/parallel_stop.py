@@ -3,9 +3,10 @@
 Each motor but the first has a standing worker thread, started with the base: a stop never needs
 a new thread (a process at its thread or memory limit can still stop its wheels). A stop first
 hands every worker its job (a queue put, so a motor whose stop blocks the caller is already being
-stopped elsewhere), then stops each motor inline on the caller's thread, skipping only a motor
-whose lock another thread holds and whose worker has the job; if every inline stop succeeded it
-returns at once, else it waits (bounded) for the workers. A motor whose worker could not start is
+stopped elsewhere), then stops each motor inline on the caller's thread, skipping a motor whose
+lock another thread holds or whose worker took the job first (each job runs once: a stop is
+several round trips on pigpio); if every inline stop succeeded it returns at once, else it waits
+(bounded) for the workers. A motor whose worker could not start is
 always stopped inline. A worker whose job is overtaken by a newer command does nothing, so a
 late duplicate stop can never cut a fresh command.
 """
@@ -37,7 +38,7 @@ class Stoppable(Protocol):
         ...
 
 
-_Job = tuple[threading.Event, list[str], int] | None
+_Job = tuple[threading.Event, list[str], int, threading.Lock] | None
 
 
 def stop_into(motor: Stoppable, errors: list[str]) -> bool:
@@ -65,24 +66,24 @@ class ParallelStopper:
         """Stop every motor; the errors (failures, and stops still running at the timeout)."""
         errors: list[str] = []
         pending = self._hand_out(self._generation(), errors)
-        stopped_inline = set()
+        ran_inline = set()
         for index, motor in enumerate(self.motors):
             if index in pending:
                 lock = motor.command_locks[0]
                 if not lock.acquire(blocking=False):
                     continue  # busy (maybe a blocked stop): its worker has the job
                 try:
-                    if stop_into(motor, errors):
-                        stopped_inline.add(index)
+                    if not pending[index][1].acquire(blocking=False):
+                        continue  # its worker took the job first
+                    stop_into(motor, errors)
                 finally:
                     lock.release()
-            elif stop_into(motor, errors):
-                stopped_inline.add(index)
-        if len(stopped_inline) == len(self.motors):
-            return errors
+            else:
+                stop_into(motor, errors)
+            ran_inline.add(index)
         until = time.monotonic() + self.timeout
-        for index, done in pending.items():
-            if index in stopped_inline:
+        for index, (done, _) in pending.items():
+            if index in ran_inline:
                 continue
             if not done.wait(max(0.0, until - time.monotonic())):
                 errors.append(
@@ -96,18 +97,21 @@ class ParallelStopper:
         for jobs in queues.values():
             jobs.put(None)
 
-    def _hand_out(self, generation: int, errors: list[str]) -> dict[int, threading.Event]:
-        """Give each worker the stop; a motor whose hand-off failed is stopped inline."""
-        pending: dict[int, threading.Event] = {}
+    def _hand_out(
+        self, generation: int, errors: list[str]
+    ) -> dict[int, tuple[threading.Event, threading.Lock]]:
+        """Give each worker the stop (its done event, and the claim whoever runs it takes); a
+        motor whose hand-off failed is stopped inline."""
+        pending: dict[int, tuple[threading.Event, threading.Lock]] = {}
         for index, jobs in self._queues.items():
             try:
-                done = threading.Event()
-                jobs.put((done, errors, generation))
+                done, claim = threading.Event(), threading.Lock()
+                jobs.put((done, errors, generation, claim))
             except Exception as exc:  # MemoryError: the inline pass stops this motor
                 log.error("motor %r: stop not handed to its worker (%s); stopping it inline",
                           self.motors[index].name, exc)
                 continue
-            pending[index] = done
+            pending[index] = (done, claim)
         return pending
 
     def _start_workers(self) -> dict[int, queue.SimpleQueue[_Job]]:
@@ -129,7 +133,7 @@ class ParallelStopper:
 
     def _work(self, motor: Stoppable, jobs: queue.SimpleQueue[_Job]) -> None:
         while (job := jobs.get()) is not None:
-            done, errors, generation = job
-            if generation == self._generation():
+            done, errors, generation, claim = job
+            if claim.acquire(blocking=False) and generation == self._generation():
                 stop_into(motor, errors)
             done.set()

@@ -128,12 +128,14 @@ class _TrackedProtocol(asyncio.Protocol):
         self._inner.resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """The sessions it was the last connection of end (their stops start) before grpclib
+        tears the connection's streams down."""
         self._live.discard(self)
         try:
-            self._inner.connection_lost(exc)
-        finally:
             if self._key is not None:
                 self._tracker.closed(self._key)
+        finally:
+            self._inner.connection_lost(exc)
 
 
 class TrackingServer(Server):

@@ -108,6 +108,16 @@ class SessionManager:
         self._stop(jobs)
         return True
 
+    def end_soon(self, session_id: str) -> bool:
+        """End a session now and start its stops without waiting for them: for a caller that
+        must not block (the event loop). Overruns are reported by the watchdog, when running."""
+        jobs = self._registry.end(session_id, None)
+        if jobs is None:
+            return False
+        log.debug("session %s ended", session_id)
+        self._stopper.dispatch(jobs)
+        return True
+
     @contextmanager
     def session(
         self, owner: str = "", heartbeat_window: float | None = None
