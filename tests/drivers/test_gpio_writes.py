@@ -87,3 +87,30 @@ def test_a_failed_write_is_written_again_by_the_next_command() -> None:
     motor.set_power(0.5)
     assert (factory.state(5), factory.state(6), factory.state(12)) == (1, 0, 0.5)
     motor.close()
+
+
+@pytest.mark.parametrize(("pins", "options", "requests"), [
+    ({"in1": 5, "in2": 6, "pwm": 12}, {}, 3),
+    ({"in1": 5, "in2": 6}, {}, 2),
+    ({"direction": 5, "pwm": 12, "enable": 25}, {"enable_active_high": False}, None),
+])
+def test_a_stop_on_pigpio_is_one_request_per_pin(
+    pigpiod: tuple[FakePigpiod, PiGPIOFactory], pins: dict[str, Any], options: dict[str, Any],
+    requests: int | None,
+) -> None:
+    """The PWM pin first (its duty 0 is the motor's 0); an active-low enable keeps gpiozero's
+    off(), which knows its inverted level."""
+    daemon, factory = pigpiod
+    motor = GpioMotor("m", pin_factory=factory, **pins, **options)
+    motor.set_power(-0.5)
+    before = daemon.log.seen()
+    motor.stop()
+    after = daemon.log.seen()
+    asked = {name: after[name] - before.get(name, 0) for name in after
+             if after[name] != before.get(name, 0)}
+    if requests is not None:
+        assert sum(asked.values()) == requests, asked
+    assert all(daemon.duty(pin) == 0 for pin in (5, 6, 12) if pin in pins.values())
+    if "enable" in pins:
+        assert daemon.level(25) == 1  # active low: inactive is high
+    motor.close()

@@ -8,7 +8,7 @@ from typing import Any, Unpack
 from gpiozero import DigitalOutputDevice, PWMOutputDevice
 
 from tether.drivers.motor import Motor, MotorTuning, log
-from tether.drivers.pins import make_pin_factory, pins_over_a_socket
+from tether.drivers.pins import make_pin_factory, off_writer, pins_over_a_socket
 from tether.drivers.validate import check_option
 from tether.errors import ConfigError
 
@@ -99,6 +99,7 @@ class GpioMotor(Motor):
             raise
         speed = [self._speed] if self.layout != "in1_in2" else []
         self._stop_order = speed + [d for d in self._devices if d not in speed]
+        self._offs = [(device, off_writer(device)) for device in self._stop_order]
         self.pins = {
             role: pin
             for role, pin in (
@@ -146,10 +147,10 @@ class GpioMotor(Motor):
     def _stop_hw(self) -> None:
         """Every pin off, unconditionally (never trusting what was written before)."""
         first_error: Exception | None = None
-        for device in self._stop_order:
+        for device, off in self._offs:
             self._written.pop(device, None)
             try:
-                device.off()
+                off()
             except Exception as exc:
                 first_error = first_error or exc
             else:
