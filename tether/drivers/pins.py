@@ -33,7 +33,7 @@ def off_writer(device: Any) -> Callable[[], None]:
     """The quickest call that turns a gpiozero output device off. On pigpio that is one request
     to pigpiod: gpiozero's off() first asks for the pin's mode, or its PWM range and duty (two or
     three round trips, each a wait for another process on a stop path); elsewhere, off()."""
-    factory = getattr(device, "pin_factory", None)
+    factory: Any = getattr(device, "pin_factory", None)
     if not pins_over_a_socket(factory) or not device.active_high:
         return device.off  # type: ignore[no-any-return]
     from gpiozero import PWMOutputDevice
