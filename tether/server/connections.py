@@ -2,7 +2,9 @@
 
 viam-sdk heartbeats on a second TCP connection, so a session can't be keyed by connection:
 every connection that carried an id is recorded, and the session ends (its motors stop) when
-the last of them closes - a killed client stops the rover in milliseconds, not a window.
+the last of them closes - a killed client stops the rover in milliseconds, not a window. The
+close is learned from the kernel on a thread of its own (tether.server.hangups), so a busy
+event loop does not delay it.
 
 grpclib makes one H2Protocol per connection in the private Server._protocol_factory; pinned
 grpclib (<0.5) and tests/server cover this hook. The same hook puts every connection behind a
@@ -23,6 +25,7 @@ from grpclib.server import Server
 
 from tether.server.admission import LISTEN_BACKLOG, Doorway
 from tether.server.auth import Authenticator
+from tether.server.hangups import HangupWatch
 
 log = logging.getLogger("tether.server")
 
@@ -100,11 +103,13 @@ class _TrackedProtocol(asyncio.Protocol):
     """Delegates to grpclib's H2Protocol; tells the tracker when the connection comes and goes."""
 
     def __init__(
-        self, inner: asyncio.Protocol, tracker: ConnectionTracker, live: set[_TrackedProtocol]
+        self, inner: asyncio.Protocol, tracker: ConnectionTracker, live: set[_TrackedProtocol],
+        hangups: HangupWatch,
     ) -> None:
         self._inner = inner
         self._tracker = tracker
         self._live = live
+        self._hangups = hangups
         self._key: ConnectionKey | None = None
         self.transport: asyncio.BaseTransport | None = None
 
@@ -113,6 +118,7 @@ class _TrackedProtocol(asyncio.Protocol):
         self.transport = transport
         self._live.add(self)
         self._tracker.opened(self._key)
+        self._hangups.watch(transport, self._key)
         self._inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
@@ -132,6 +138,8 @@ class _TrackedProtocol(asyncio.Protocol):
         tears the connection's streams down."""
         self._live.discard(self)
         try:
+            if self.transport is not None:
+                self._hangups.forget(self.transport)
             if self._key is not None:
                 self._tracker.closed(self._key)
         finally:
@@ -145,6 +153,8 @@ class TrackingServer(Server):
         super().__init__(handlers, **kw)
         self._tracker = tracker
         self._live: set[_TrackedProtocol] = set()
+        #: Closed connections end their sessions from here, without waiting for the loop.
+        self.hangups = HangupWatch(tracker.closed)
         self._doorway: Doorway | None = None
         self._authenticator: Authenticator | None = None
 
@@ -157,7 +167,7 @@ class TrackingServer(Server):
         make = super()._protocol_factory
 
         def tracked() -> _TrackedProtocol:
-            return _TrackedProtocol(make(), self._tracker, self._live)
+            return _TrackedProtocol(make(), self._tracker, self._live, self.hangups)
 
         return tracked() if self._doorway is None else self._doorway.gate(tracked)
 
@@ -206,3 +216,4 @@ class TrackingServer(Server):
                 protocol.transport.close()
         if self._doorway is not None:
             self._doorway.close_all()
+        self.hangups.close()
