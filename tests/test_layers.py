@@ -158,3 +158,14 @@ def test_the_decoders_and_control_loops_load_no_pin_library_and_no_driver() -> N
     loaded = loaded_by("import tether.encoders, tether.control")
     assert {m for m in loaded if not m.startswith(("tether.encoders", "tether.control"))} == {
         "tether", "tether.errors", "tether.contract", "tether.contract.checks"}
+
+
+def test_tethers_parser_loads_no_teleop_stack_no_driver_and_no_asyncio() -> None:
+    """`tether serve` (the guardian, then the daemon) builds every subcommand's parser first: on
+    a Pi's CPU share the teleop stack's import alone was most of a second of its start."""
+    code = ("import sys, tether.cli\ntether.cli._build_parser()\n"
+            "print(sorted(m for m in sys.modules if m == 'tether.teleop' or m.startswith(("
+            "'tether.teleop.', 'tether.drivers', 'asyncio', 'grpclib'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True, cwd=PACKAGE.parent)
+    assert out.stdout.strip() == "[]"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from tether import __version__
 from tether.errors import HardwareError, TetherError
 from tether.robot.models import HARDWARE as SIM_HARDWARE
+from tether.teleop_arguments import add_demo_arguments, add_drive_arguments, add_record_arguments
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -32,8 +33,6 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--hardware", default="gpio", help="which fake to drive: " + ", ".join(SIM_HARDWARE)
     )
-    from tether.teleop.cli import add_demo_arguments, add_drive_arguments, add_record_arguments
-
     add_demo_arguments(demo)  # --gamepad [--recording FILE]
     add_drive_arguments(commands.add_parser(
         "drive", help="drive with a gamepad or the keyboard (deadman, 20 Hz stream)"))
