@@ -84,6 +84,17 @@ def loaded_by(statement: str) -> list[str]:
     return list(json.loads(out.stdout))
 
 
+def loaded_of(statement: str, packages: tuple[str, ...]) -> list[str]:
+    """The modules in any of `packages` (or named so) a fresh interpreter has loaded after
+    running `statement`."""
+    code = (f"import sys\n{statement}\nnames = {packages!r}\n"
+            "print(sorted(m for m in sys.modules if any(m == n or m.startswith(n + '.') "
+            "for n in names)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True, cwd=PACKAGE.parent)
+    return list(ast.literal_eval(out.stdout.strip()))
+
+
 def test_the_circle_finder_finds_a_circle_and_passes_a_tree() -> None:
     assert find_circle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
     assert find_circle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
@@ -115,12 +126,7 @@ def test_the_contract_loads_nothing_of_tether_but_the_errors() -> None:
 
 
 def test_the_ownership_guard_is_free_of_the_transports() -> None:
-    code = ("import sys, tether.session.guard\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('grpclib', 'aiohttp', 'google')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, check=True, cwd=PACKAGE.parent)
-    assert out.stdout.strip() == "[]"
+    assert loaded_of("import tether.session.guard", ("grpclib", "aiohttp", "google")) == []
 
 
 def test_the_old_import_paths_name_the_same_objects() -> None:
@@ -149,12 +155,8 @@ def test_the_old_import_paths_name_the_same_objects() -> None:
 
 def test_the_decoders_and_control_loops_load_no_pin_library_and_no_driver() -> None:
     """Encoders and control are pure: edges and numbers in, counts and outputs out."""
-    code = ("import sys, tether.encoders, tether.control\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('gpiozero', 'pigpio', 'lgpio', 'serial', 'smbus2', 'grpclib')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, check=True, cwd=PACKAGE.parent)
-    assert out.stdout.strip() == "[]"
+    assert loaded_of("import tether.encoders, tether.control",
+                     ("gpiozero", "pigpio", "lgpio", "serial", "smbus2", "grpclib")) == []
     loaded = loaded_by("import tether.encoders, tether.control")
     assert {m for m in loaded if not m.startswith(("tether.encoders", "tether.control"))} == {
         "tether", "tether.errors", "tether.contract", "tether.contract.checks"}
@@ -163,9 +165,5 @@ def test_the_decoders_and_control_loops_load_no_pin_library_and_no_driver() -> N
 def test_tethers_parser_loads_no_teleop_stack_no_driver_and_no_asyncio() -> None:
     """`tether serve` (the guardian, then the daemon) builds every subcommand's parser first: on
     a Pi's CPU share the teleop stack's import alone was most of a second of its start."""
-    code = ("import sys, tether.cli\ntether.cli._build_parser()\n"
-            "print(sorted(m for m in sys.modules if m == 'tether.teleop' or m.startswith(("
-            "'tether.teleop.', 'tether.drivers', 'asyncio', 'grpclib'))))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, check=True, cwd=PACKAGE.parent)
-    assert out.stdout.strip() == "[]"
+    assert loaded_of("import tether.cli\ntether.cli._build_parser()",
+                     ("tether.teleop", "tether.drivers", "asyncio", "grpclib")) == []
