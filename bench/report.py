@@ -419,7 +419,9 @@ def budget_section(jobs: list[Run]) -> list[str]:
         return []
     return ["## Stop delays per CPU budget", "",
             "The daemon and the guardian each confined to a share of one core of this machine "
-            "(bench/pi_budget.py): emulated budgets, not Pi measurements.", "",
+            "(bench/pi_budget.py): emulated budgets, not Pi measurements. Where a target is "
+            "missed, its output (under Complete output of each run) says by how much and why; "
+            "docs/performance/index.md has the analysis.", "",
             f"![stop delays per CPU budget]({BUDGET_PLOT.name})", ""]
 
 
