@@ -34,20 +34,22 @@ def hangups() -> tuple[HangupWatch, list[tuple[object, str]], threading.Event]:
         seen.append((key, threading.current_thread().name))
         called.set()
 
-    return HangupWatch(on_hangup), seen, called
+    watch = HangupWatch(on_hangup)
+    watch.start()
+    return watch, seen, called
 
 
 def test_a_peer_that_closes_is_reported_once_on_the_watch_thread() -> None:
     watch, seen, called = hangups()
     ours, peer = socket.socketpair()
     try:
-        watch.watch(SocketTransport(ours), "key-1")
-        assert watch.watched == 1
+        fd = watch.watch(SocketTransport(ours), "key-1")
+        assert fd == ours.fileno() and watch.watched == 1
         peer.close()
         assert called.wait(5)
         time.sleep(0.05)
         assert seen == [("key-1", "tether-hangups")]
-        watch.forget(SocketTransport(ours))
+        watch.forget(fd)
         assert watch.watched == 0
     finally:
         watch.close()
@@ -61,7 +63,7 @@ def test_a_forgotten_socket_is_never_reported_and_a_live_one_not_before_its_clos
         for index, (ours, _) in enumerate(pairs):
             watch.watch(SocketTransport(ours), index)
         pairs[0][1].sendall(b"data is no hangup")
-        watch.forget(SocketTransport(pairs[0][0]))
+        watch.forget(pairs[0][0].fileno())
         pairs[0][1].close()
         assert not called.wait(0.2)
         pairs[1][1].close()
@@ -74,15 +76,19 @@ def test_a_forgotten_socket_is_never_reported_and_a_live_one_not_before_its_clos
             peer.close()
 
 
-def test_close_ends_the_thread_and_is_idempotent() -> None:
-    watch, _, _ = hangups()
+def test_nothing_is_watched_before_start_and_close_ends_the_thread() -> None:
+    unstarted = HangupWatch(lambda key: None)
     ours, peer = socket.socketpair()
-    watch.watch(SocketTransport(ours), "k")
-    (thread,) = [t for t in threading.enumerate() if t.name == "tether-hangups"]
+    assert unstarted.watch(SocketTransport(ours), "k") == -1
+    before = set(threading.enumerate())
+    watch, _, _ = hangups()
+    (thread,) = [t for t in set(threading.enumerate()) - before if t.name == "tether-hangups"]
+    assert watch.watch(SocketTransport(ours), "k") >= 0
     watch.close()
     watch.close()
     assert not thread.is_alive()
-    watch.watch(SocketTransport(ours), "k")  # after close: a no-op, never a new thread
+    watch.start()  # after close: never a new thread, and nothing watched
+    assert watch.watch(SocketTransport(ours), "k") == -1
     assert watch.watched == 0
     ours.close()
     peer.close()

@@ -110,6 +110,7 @@ class _TrackedProtocol(asyncio.Protocol):
         self._tracker = tracker
         self._live = live
         self._hangups = hangups
+        self._watched = -1
         self._key: ConnectionKey | None = None
         self.transport: asyncio.BaseTransport | None = None
 
@@ -118,7 +119,7 @@ class _TrackedProtocol(asyncio.Protocol):
         self.transport = transport
         self._live.add(self)
         self._tracker.opened(self._key)
-        self._hangups.watch(transport, self._key)
+        self._watched = self._hangups.watch(transport, self._key)
         self._inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
@@ -138,8 +139,7 @@ class _TrackedProtocol(asyncio.Protocol):
         tears the connection's streams down."""
         self._live.discard(self)
         try:
-            if self.transport is not None:
-                self._hangups.forget(self.transport)
+            self._hangups.forget(self._watched)
             if self._key is not None:
                 self._tracker.closed(self._key)
         finally:
@@ -176,6 +176,7 @@ class TrackingServer(Server):
         if self._doorway is not None:
             self._doorway.tls, ssl = ssl, None
             kw.setdefault("backlog", LISTEN_BACKLOG)
+        self.hangups.start()
         await super().start(*args, ssl=ssl, **kw)
 
     async def _on_request(self, event: RecvRequest) -> None:

@@ -36,28 +36,36 @@ class HangupWatch:
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def watch(self, transport: Any, key: Any) -> None:
-        """Watch the transport's socket (if it has one) under key; starts the thread once."""
+    def start(self) -> None:
+        """Start the thread and open its epoll (with the server: a daemon at its thread or fd
+        limit learns it at start, and its fd count stays flat); idempotent."""
+        with self._lock:
+            self._start_locked()
+
+    def watch(self, transport: Any, key: Any) -> int:
+        """Watch the transport's socket (if it has one) under key, once started. The socket's
+        fd, for forget(); -1 when it is not watched."""
         sock = transport.get_extra_info("socket")
         fd = sock.fileno() if sock is not None else -1
         if fd < 0:
-            return
+            return -1
         with self._lock:
-            epoll = self._start_locked()
+            epoll = self._epoll
             if epoll is None:
-                return
+                return -1
             try:
                 epoll.register(fd, _EVENTS)
             except OSError as exc:  # the loop still ends its sessions on connection_lost
                 log.warning("not watching connection fd %d for hangups: %s", fd, exc)
-                return
+                return -1
             self._keys[fd] = key
+        return fd
 
-    def forget(self, transport: Any) -> None:
-        """Stop watching (from connection_lost, while the socket is still open): after this
-        returns, on_hangup is never called for it."""
-        sock = transport.get_extra_info("socket")
-        fd = sock.fileno() if sock is not None else -1
+    def forget(self, fd: int) -> None:
+        """Stop watching the fd watch() returned (from connection_lost): after this returns,
+        on_hangup is never called for it."""
+        if fd < 0:
+            return
         with self._lock:
             if self._keys.pop(fd, None) is not None and self._epoll is not None:
                 with contextlib.suppress(OSError):
