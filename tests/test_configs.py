@@ -32,10 +32,14 @@ def test_every_example_config_builds_and_drives_in_sim(path: Path) -> None:
 def test_a_simulated_controller_answering_late_on_a_busy_cpu_is_no_hardware_fault() -> None:
     # The fake RoboClaw answers from a thread of this process: on a loaded machine its ACK
     # came later than a real controller's 50 ms reply timeout and the base stopped with a
-    # HardwareError. The simulated seams give the reply the time a shared CPU needs.
+    # HardwareError. The simulated seams give the reply the time a shared CPU needs, and the
+    # write twice that: pyserial fails a write that went through if its thread was descheduled
+    # past the write deadline (CI: "SerialTimeoutException: Write timeout" at 0.1 s).
     with busy_cpu(16):  # the fake's threads start inside: on the busy CPU too
         robot = build_robot(load_config(EXAMPLES / "roboclaw.toml"), sim=True)
         try:
+            link = robot.bases["base"].motors[0].link  # type: ignore[attr-defined]
+            assert (link.timeout, link.write_timeout) == (0.5, 1.0)
             for power in (0.4, -0.4) * 30:
                 robot.bases["base"].set_power(power, 0.0)
             robot.bases["base"].stop()

@@ -109,9 +109,13 @@ class SharedDrivers:
             from tether.drivers.serial.link import SerialLink
 
             port = self._port_configs[name]
+            reply = self.seams.serial_reply_timeout
+            # pyserial checks its write deadline after a write that went through, so a thread
+            # descheduled that long fails a good write: the write gets twice the reply's time
+            # (0.1 s on real hardware, as before; more on fakes sharing a busy CPU).
             self._links[name] = SerialLink(
                 self.seams.serial_path(port), port.baudrate,
-                timeout=self.seams.serial_reply_timeout,
+                timeout=reply, write_timeout=2 * reply,
             )
             self.closers.append(self._links[name].close)
         return self._links[name]
