@@ -46,12 +46,14 @@ def add_drive_arguments(parser: argparse.ArgumentParser) -> None:
                        help="keyboard: stop this long after the last key (0.6)")
     drive.add_argument("--duration", type=float, help="stop and exit after this many seconds")
 
+
 def add_record_arguments(parser: argparse.ArgumentParser) -> None:
     """`tether record-gamepad OUTPUT [--device D] [--mapping F] [--duration S]`."""
     parser.add_argument("output", help="file to write ('-' for stdout)")
     parser.add_argument("--device", help="pad name (substring) or /dev/input/eventN")
     parser.add_argument("--mapping", help="a mapping file (TOML)")
     parser.add_argument("--duration", type=float, help="stop after this many seconds")
+
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     """The options `tether demo --gamepad` adds (tether demo already has --window, --hardware)."""

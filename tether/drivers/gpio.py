@@ -98,8 +98,8 @@ class GpioMotor(Motor):
             self._release()
             raise
         speed = [self._speed] if self.layout != "in1_in2" else []
-        self._stop_order = speed + [d for d in self._devices if d not in speed]
-        self._offs = [(device, off_writer(device)) for device in self._stop_order]
+        stop_order = speed + [d for d in self._devices if d not in speed]
+        self._offs = [(device, off_writer(device)) for device in stop_order]
         self.pins = {
             role: pin
             for role, pin in (

@@ -5,9 +5,9 @@ a new thread (a process at its thread or memory limit can still stop its wheels)
 hands every worker its job (a queue put, so a motor whose stop blocks the caller is already being
 stopped elsewhere), then stops each motor inline on the caller's thread, skipping a motor whose
 lock another thread holds or whose worker took the job first (each job runs once: a stop is
-several round trips on pigpio); if every inline stop succeeded it returns at once, else it waits
-(bounded) for the workers. A motor whose worker could not start is
-always stopped inline. A worker whose job is overtaken by a newer command does nothing, so a
+several round trips on pigpio); it returns at once if it ran every job itself, else it waits
+(bounded) for the workers that took theirs. A motor whose worker could not start is always
+stopped inline. A worker whose job is overtaken by a newer command does nothing, so a
 late duplicate stop can never cut a fresh command.
 """
 

@@ -93,9 +93,9 @@ class HangupWatch:
             with contextlib.suppress(OSError):
                 os.close(fd)
 
-    def _start_locked(self) -> select.epoll | None:
+    def _start_locked(self) -> None:
         if self._epoll is not None or self._closed:
-            return self._epoll
+            return
         try:
             epoll = select.epoll()
             self._wake_read, self._wake_write = os.pipe()
@@ -107,9 +107,8 @@ class HangupWatch:
         except (OSError, RuntimeError) as exc:  # no thread or fd to be had: the loop still ends
             log.warning("no hangup watch thread (%s); closed connections end their sessions "
                         "when the event loop sees them", exc)
-            return None
+            return
         self._epoll, self._thread = epoll, thread
-        return epoll
 
     def _run(self, epoll: select.epoll) -> None:
         while True:

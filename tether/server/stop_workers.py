@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 class StopWorkers:
-    """The daemon's stop threads: Stop RPCs, session ends, orphaned sessions, shutdown."""
+    """The daemon's stop threads: Stop RPCs, session ends, shutdown."""
 
     def __init__(self, workers: int = 4) -> None:
         self._pool = StopPool(keep_idle=workers)
@@ -30,10 +30,6 @@ class StopWorkers:
         result: asyncio.Future[T] = loop.create_future()
         self._pool.submit(functools.partial(_settle, loop, result, call))
         return await result
-
-    def submit(self, call: Callable[[], object]) -> None:
-        """Start call on a stop worker without waiting (failures are logged)."""
-        self._pool.submit(call)
 
     def close(self) -> None:
         """Let the idle workers go."""

@@ -101,22 +101,27 @@ class SessionManager:
 
     def end(self, session_id: str, owner: str | None = None) -> bool:
         """End a session now and stop what it owns; False if it was unknown, gone or foreign."""
-        jobs = self._registry.end(session_id, owner)
+        jobs = self._ended(session_id, owner)
         if jobs is None:
             return False
-        log.debug("session %s ended", session_id)
         self._stop(jobs)
         return True
 
     def end_soon(self, session_id: str) -> bool:
         """End a session now and start its stops without waiting for them: for a caller that
         must not block (the event loop). Overruns are reported by the watchdog, when running."""
-        jobs = self._registry.end(session_id, None)
+        jobs = self._ended(session_id, None)
         if jobs is None:
             return False
-        log.debug("session %s ended", session_id)
         self._stopper.dispatch(jobs)
         return True
+
+    def _ended(self, session_id: str, owner: str | None) -> list[StopJob] | None:
+        """Remove the session: the stops it owes, or None if it was unknown, gone or foreign."""
+        jobs = self._registry.end(session_id, owner)
+        if jobs is not None:
+            log.debug("session %s ended", session_id)
+        return jobs
 
     @contextmanager
     def session(
