@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from tether.drivers import DifferentialBase
 from tether.fakes import FakeMotor
 from tether.fakes.threads import threads_refused
@@ -80,3 +82,20 @@ def test_each_wheel_is_stopped_once_per_base_stop_not_by_its_worker_too() -> Non
         assert not worker.is_alive()
     assert all(m.power == 0.0 for m in motors)
     assert stops == dict.fromkeys(stops, 21), stops  # 20 stops, then close() stops once more
+
+
+def test_a_wheel_whose_stop_fails_once_gets_its_second_attempt() -> None:
+    """Before each job ran once, a wheel with a worker was stopped by the caller and by its
+    worker: a stop that failed once was tried again. Whoever runs the job now tries twice."""
+    from tether.errors import HardwareError
+    from tether.fakes.faulty_stop import FaultyStop
+
+    for _ in range(20):  # the caller or the worker may claim the job: both must retry
+        base, motors = four_wheels()
+        base.set_power(0.3, 0)
+        fault = FaultyStop(motors[1], raises=1)
+        motors[1].stop = fault  # type: ignore[method-assign]
+        with pytest.raises(HardwareError, match="injected stop failure #1"):
+            base.stop()  # the first failure is still reported
+        assert fault.calls == 2 and motors[1].power == 0.0, (fault.calls, motors[1].power)
+        base.close()

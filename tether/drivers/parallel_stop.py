@@ -5,10 +5,10 @@ a new thread (a process at its thread or memory limit can still stop its wheels)
 hands every worker its job (a queue put, so a motor whose stop blocks the caller is already being
 stopped elsewhere), then stops each motor inline on the caller's thread, skipping a motor whose
 lock another thread holds or whose worker took the job first (each job runs once: a stop is
-several round trips on pigpio); it returns at once if it ran every job itself, else it waits
-(bounded) for the workers that took theirs. A motor whose worker could not start is always
-stopped inline. A worker whose job is overtaken by a newer command does nothing, so a
-late duplicate stop can never cut a fresh command.
+several round trips on pigpio, and a failed one is tried once more by whoever ran it); it returns
+at once if it ran every job itself, else it waits (bounded) for the workers that took theirs. A
+motor whose worker could not start is always stopped inline. A worker whose job is overtaken by a
+newer command does nothing, so a late duplicate stop can never cut a fresh command.
 """
 
 from __future__ import annotations
@@ -39,6 +39,12 @@ class Stoppable(Protocol):
 
 
 _Job = tuple[threading.Event, list[str], int, threading.Lock] | None
+
+
+def stop_twice_into(motor: Stoppable, errors: list[str]) -> bool:
+    """A wheel's handed-out stop: tried once more if it fails (each failure collected), as the
+    caller and the wheel's worker each tried it before one claim decided who runs it."""
+    return stop_into(motor, errors) or stop_into(motor, errors)
 
 
 def stop_into(motor: Stoppable, errors: list[str]) -> bool:
@@ -75,7 +81,7 @@ class ParallelStopper:
                 try:
                     if not pending[index][1].acquire(blocking=False):
                         continue  # its worker took the job first
-                    stop_into(motor, errors)
+                    stop_twice_into(motor, errors)
                 finally:
                     lock.release()
             else:
@@ -135,5 +141,5 @@ class ParallelStopper:
         while (job := jobs.get()) is not None:
             done, errors, generation, claim = job
             if claim.acquire(blocking=False) and generation == self._generation():
-                stop_into(motor, errors)
+                stop_twice_into(motor, errors)
             done.set()
